@@ -1,0 +1,7 @@
+package main
+
+import (
+	_ "github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
+)
+
+func main() {}
