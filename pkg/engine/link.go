@@ -45,11 +45,11 @@ type IncidentLink uint8
 
 // The ways an incident is linked.
 const (
-	LinkNone               IncidentLink = iota // names no deployment and none was in the window
-	LinkNamed                                  // names a deployment of this environment
-	LinkAttributed                             // attributed by the window
-	LinkUnknownDeployment                      // names a deployment that no source knows
-	LinkOtherEnvironment                       // names a deployment of another environment
+	LinkNone              IncidentLink = iota // names no deployment and none was in the window
+	LinkNamed                                 // names a deployment of this environment
+	LinkAttributed                            // attributed by the window
+	LinkUnknownDeployment                     // names a deployment that no source knows
+	LinkOtherEnvironment                      // names a deployment of another environment
 )
 
 // String names the link for the events table.
@@ -360,4 +360,3 @@ func (m *Model) Shipped(ci int) *Deploy {
 	}
 	return nil
 }
-
