@@ -9,7 +9,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/engine"
-	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/settings"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/demo"
@@ -86,15 +85,4 @@ func (d *Datasource) engine(ctx context.Context) (*engine.Engine, *source.Snapsh
 	return d.eng, snap, nil
 }
 
-// demoSource is the embedded demo, regenerated on every fetch so that it
-// always ends now.
-type demoSourceT struct{}
-
-func demoSource() source.Source { return demoSourceT{} }
-
-func (demoSourceT) Name() string { return "demo" }
-
-func (demoSourceT) Fetch(context.Context) (*events.Set, events.Report, error) {
-	set := demo.Generate(time.Now())
-	return set, events.Report{Kept: set.Len()}, nil
-}
+func demoSource() source.Source { return demo.Source{} }
