@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,14 +251,11 @@ func (e *Engine) collect(req *Request, lo, hi time.Time) (*collector, error) {
 }
 
 func dimList(dims []query.Dimension) string {
-	s := ""
+	names := make([]string, len(dims))
 	for i, d := range dims {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(d)
+		names[i] = string(d)
 	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // groupRanges returns, per group index, the slice of c.obs it owns.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
@@ -30,14 +31,7 @@ func (r FailReason) String() string {
 	if r&FailRolledBack != 0 {
 		parts = append(parts, "rolled back")
 	}
-	s := ""
-	for i, p := range parts {
-		if i > 0 {
-			s += ", "
-		}
-		s += p
-	}
-	return s
+	return strings.Join(parts, ", ")
 }
 
 // IncidentLink says how an incident was tied to a deployment.
