@@ -258,7 +258,8 @@ func (q *Query) parseTimes() error {
 }
 
 // checkStep accepts steps that tile a day (1h, 6h, 12h) or whole days, so
-// that every bucket starts at the same local clock time.
+// that every local midnight starts a bucket. On a day of 23 or 25 hours the
+// last sub-day bucket before midnight is shorter or longer.
 func checkStep(step time.Duration) error {
 	const day = 24 * time.Hour
 	switch {
