@@ -29,11 +29,6 @@ func on(wd time.Weekday, hh, mm int) time.Time {
 	return week.AddDate(0, 0, offset).Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
 }
 
-// dayAt returns hh:00 on day n counted from the Monday of the test week (0).
-func dayAt(n, hh int) time.Time {
-	return week.AddDate(0, 0, n).Add(time.Duration(hh) * time.Hour)
-}
-
 // hours converts hours to the seconds a duration metric reports.
 func hours(h float64) float64 { return h * 3600 }
 

@@ -206,7 +206,7 @@ func emitRecovery(m *Model, c *collector) {
 }
 
 func deployDimsOf(m *Model, d *Deploy) Dims {
-	return Dims{Service: d.Service, Team: d.Team, Environment: m.Options.Environment, Model: d.Deployment.Model}
+	return Dims{Service: d.Service, Team: d.Team, Environment: m.Options.Environment, Model: d.Model}
 }
 
 type stage int
@@ -245,7 +245,7 @@ func emitLeadTime(s stage) func(m *Model, c *collector) {
 			}
 			dims := Dims{
 				Service: ch.Service, Team: ch.Team, Environment: m.Options.Environment,
-				ChangeType: string(ch.Type), Model: d.Deployment.Model,
+				ChangeType: string(ch.Type), Model: d.Model,
 			}
 			c.addDuration(d.Time, to.Sub(from), dims)
 		}
@@ -257,7 +257,7 @@ func emitRestore(m *Model, c *collector) {
 		in := &m.Incidents[i]
 		dims := Dims{Service: in.Service, Team: in.Team}
 		if in.Deploy >= 0 {
-			dims.Model = m.Deploys[in.Deploy].Deployment.Model
+			dims.Model = m.Deploys[in.Deploy].Model
 		}
 		if in.Open() {
 			c.pending(&c.notes.OpenIncidents, in.Opened, dims)

@@ -27,7 +27,7 @@ func annotationsFrame(models []*engine.Model, s *tableScope) *data.Frame {
 	for _, m := range models {
 		for i := range m.Deploys {
 			d := &m.Deploys[i]
-			if s.inRange(d.Time) && s.matchCommon(&d.Common, d.Team) && s.match(query.DimModel, d.Deployment.Model) {
+			if s.inRange(d.Time) && s.matchCommon(&d.Common, d.Team) && s.match(query.DimModel, d.Model) {
 				rows = append(rows, deploymentAnnotation(d))
 			}
 		}
@@ -69,8 +69,8 @@ func deploymentAnnotation(d *engine.Deploy) annotation {
 	}
 	var text []string
 	text = append(text, "Deployment "+d.ID+": "+string(d.Status))
-	if d.Deployment.Model != "" {
-		text = append(text, "model "+d.Deployment.Model+" "+d.ModelVersion)
+	if d.Model != "" {
+		text = append(text, "model "+d.Model+" "+d.ModelVersion)
 	}
 	if len(d.Ships) > 0 {
 		text = append(text, fmt.Sprintf("ships %d changes", len(d.Ships)))

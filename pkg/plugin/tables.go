@@ -57,7 +57,7 @@ func changesTable(models []*engine.Model, s *tableScope) *data.Frame {
 			d := m.Shipped(ci)
 			at, model := c.Time, ""
 			if d != nil {
-				at, model = d.Time, d.Deployment.Model
+				at, model = d.Time, d.Model
 			}
 			if s.inRange(at) && s.matchCommon(&c.Common, c.Team) && s.match(query.DimChangeType, string(c.Type)) &&
 				s.match(query.DimModel, model) {
@@ -98,7 +98,7 @@ func changesTable(models []*engine.Model, s *tableScope) *data.Frame {
 			nullableSeconds(c.Time, shippedAt), coding, nullableSeconds(c.Opened, c.Merged),
 			nullableSeconds(c.Merged, shippedAt), c.URL)
 	}
-	setUnits(f, engine.UnitSeconds, "lead_time", "coding", "review", "deploy")
+	setSeconds(f, "lead_time", "coding", "review", "deploy")
 	f.Fields[0].Config = linkConfig("Open change")
 	return f
 }
@@ -112,7 +112,7 @@ func deploymentsTable(models []*engine.Model, s *tableScope) *data.Frame {
 	for _, m := range models {
 		for di := range m.Deploys {
 			d := &m.Deploys[di]
-			if s.inRange(d.Time) && s.matchCommon(&d.Common, d.Team) && s.match(query.DimModel, d.Deployment.Model) {
+			if s.inRange(d.Time) && s.matchCommon(&d.Common, d.Team) && s.match(query.DimModel, d.Model) {
 				rows = append(rows, row{m, di})
 			}
 		}
@@ -126,9 +126,9 @@ func deploymentsTable(models []*engine.Model, s *tableScope) *data.Frame {
 		d := &rows[i].m.Deploys[rows[i].di]
 		f.AppendRow(d.ID, d.Service, d.Team, d.Environment, d.Time, string(d.Status), d.Rollback, d.Failed != 0,
 			d.Failed.String(), int64(len(d.Ships)), nullableTime(d.Recovered), nullableSeconds(d.Time, d.Recovered),
-			d.Rework, d.Deployment.Model, d.ModelVersion, d.Commit, d.URL)
+			d.Rework, d.Model, d.ModelVersion, d.Commit, d.URL)
 	}
-	setUnits(f, engine.UnitSeconds, "recovery_time")
+	setSeconds(f, "recovery_time")
 	f.Fields[0].Config = linkConfig("Open deployment")
 	return f
 }
@@ -154,7 +154,7 @@ func incidentsTable(m *engine.Model, s *tableScope) *data.Frame {
 		f.AppendRow(in.ID, in.Service, in.Team, in.Severity, nullableTime(in.Opened), nullableTime(in.Resolved),
 			nullableSeconds(in.Opened, in.Resolved), deployment, in.Link.String(), in.URL)
 	}
-	setUnits(f, engine.UnitSeconds, "time_to_restore")
+	setSeconds(f, "time_to_restore")
 	f.Fields[0].Config = linkConfig("Open incident")
 	return f
 }
@@ -174,7 +174,7 @@ func runsTable(set *events.Set, s *tableScope) *data.Frame {
 		f.AppendRow(r.ID, r.Service, r.Team, r.Experiment, r.Time, nullableTime(r.End), nullableSeconds(r.Time, r.End),
 			string(r.Status), r.URL)
 	}
-	setUnits(f, engine.UnitSeconds, "feedback_time")
+	setSeconds(f, "feedback_time")
 	f.Fields[0].Config = linkConfig("Open run")
 	return f
 }
@@ -221,10 +221,11 @@ func newTable(name string, columns ...string) *data.Frame {
 	return f
 }
 
-func setUnits(f *data.Frame, unit string, names ...string) {
+// setSeconds marks duration columns as seconds.
+func setSeconds(f *data.Frame, names ...string) {
 	for _, field := range f.Fields {
 		if slices.Contains(names, field.Name) {
-			field.Config = &data.FieldConfig{Unit: unit}
+			field.Config = &data.FieldConfig{Unit: engine.UnitSeconds}
 		}
 	}
 }

@@ -281,9 +281,9 @@ func decode(data json.RawMessage, js *jsonSettings) error {
 	case errors.As(err, &typeErr):
 		return fmt.Errorf("%s is a JSON %s: use %s", fieldName(typeErr.Field), typeErr.Value, want(typeErr.Field))
 	case errors.As(err, &syntaxErr):
-		return fmt.Errorf("the settings are not valid JSON (%v): save the data source again", err)
+		return fmt.Errorf("the settings are not valid JSON (%w): save the data source again", err)
 	}
-	return fmt.Errorf("the settings could not be read (%v): save the data source again", err)
+	return fmt.Errorf("the settings could not be read (%w): save the data source again", err)
 }
 
 // fieldName writes "feed.url" as the messages of loadFeed do, "feed: url".

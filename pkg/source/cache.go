@@ -38,13 +38,13 @@ type Snapshot struct {
 	Fetched time.Time
 
 	// Sources says how each source fared, in the order given to NewCache.
-	Sources []SourceStatus
+	Sources []Status
 }
 
 // Failed returns the sources that failed, for the caller to turn into
 // notices.
-func (s *Snapshot) Failed() []SourceStatus {
-	var failed []SourceStatus
+func (s *Snapshot) Failed() []Status {
+	var failed []Status
 	for _, st := range s.Sources {
 		if st.Err != nil {
 			failed = append(failed, st)
@@ -53,8 +53,8 @@ func (s *Snapshot) Failed() []SourceStatus {
 	return failed
 }
 
-// SourceStatus is the outcome of fetching one source.
-type SourceStatus struct {
+// Status is the outcome of fetching one source.
+type Status struct {
 	Name   string
 	Report events.Report // what the source read; empty when Err is set
 	Err    error
@@ -62,7 +62,7 @@ type SourceStatus struct {
 
 // FetchError is returned by [Cache.Get] when every source failed.
 type FetchError struct {
-	Sources []SourceStatus
+	Sources []Status
 }
 
 // Error is the one source's error, or each source's name and error.
@@ -162,7 +162,7 @@ func (c *Cache) fetch(ctx context.Context, gen uint64) (*Snapshot, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), MaxFetchTime)
 	defer cancel()
 
-	statuses := make([]SourceStatus, len(c.sources))
+	statuses := make([]Status, len(c.sources))
 	sets := make([]*events.Set, len(c.sources))
 	var wg sync.WaitGroup
 	for i, s := range c.sources {
@@ -171,7 +171,7 @@ func (c *Cache) fetch(ctx context.Context, gen uint64) (*Snapshot, error) {
 	wg.Wait()
 
 	b := events.NewBuilder()
-	var failed []SourceStatus
+	var failed []Status
 	for i, st := range statuses {
 		if st.Err != nil {
 			failed = append(failed, st)
@@ -196,7 +196,7 @@ func (c *Cache) fetch(ctx context.Context, gen uint64) (*Snapshot, error) {
 
 // fetchOne runs one source, turning a panic into an error: sources run on
 // goroutines of their own, where the SDK's recovery cannot reach.
-func fetchOne(ctx context.Context, s Source) (set *events.Set, st SourceStatus) {
+func fetchOne(ctx context.Context, s Source) (set *events.Set, st Status) {
 	st.Name = s.Name()
 	defer func() {
 		if r := recover(); r != nil {
@@ -207,7 +207,7 @@ func fetchOne(ctx context.Context, s Source) (set *events.Set, st SourceStatus) 
 
 	set, st.Report, st.Err = s.Fetch(ctx)
 	if st.Err != nil {
-		return nil, SourceStatus{Name: st.Name, Err: st.Err}
+		return nil, Status{Name: st.Name, Err: st.Err}
 	}
 	if set == nil {
 		set = &events.Set{}

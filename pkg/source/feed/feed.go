@@ -120,7 +120,7 @@ func parseURL(raw string) (*url.URL, error) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, fmt.Errorf("feed: url is not valid (%v): check it for typos", err)
+		return nil, fmt.Errorf("feed: url is not valid (%w): check it for typos", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, errors.New("feed: url must start with http:// or https://")

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of the project from a fresh clone. It installs what it
+# needs (Go modules and the linter, npm packages, Debian's Chromium for the
+# browser check), checks the backend's formatting, vets, lints and tests it
+# with the race detector, then runs the frontend's checks. This is the test
+# command of the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Go modules"
+go mod download
+go mod verify
+
+step "gofmt"
+unformatted=$(gofmt -l pkg test Magefile.go)
+if [ -n "$unformatted" ]; then
+  echo "these files need gofmt:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "golangci-lint"
+GOBIN="$PWD/.bin" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+.bin/golangci-lint run ./pkg/... ./test/...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+step "frontend"
+bash scripts/test-frontend.sh
