@@ -82,7 +82,7 @@ func seriesFrames(r *engine.SeriesResult) data.Frames {
 	banded := m.Kind != engine.Count && m.Kind != engine.PerDay
 	frames := make(data.Frames, 0, len(r.Series))
 	for _, s := range r.Series {
-		value := data.NewField("value", data.Labels(s.Labels), s.Values).
+		value := data.NewField("value", metricLabels(m, s.Labels), s.Values).
 			SetConfig(valueConfig(m, m.Unit, s.Labels, banded))
 		frame := data.NewFrame(m.ID, data.NewField("time", nil, r.Times), value)
 		frame.Meta = &data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
@@ -101,10 +101,7 @@ func summaryFrames(s *engine.Summary) data.Frames {
 	}
 	frames := make(data.Frames, 0, len(s.Values))
 	for _, v := range s.Values {
-		labels := data.Labels{"metric": m.ID}
-		for k, lv := range v.Labels {
-			labels[k] = lv
-		}
+		labels := metricLabels(m, v.Labels)
 		var value *float64
 		if v.Valid {
 			value = &v.Value
@@ -118,6 +115,15 @@ func summaryFrames(s *engine.Summary) data.Frames {
 		frames = append(frames, frame)
 	}
 	return frames
+}
+
+// metricLabels are a group's labels and the metric's id.
+func metricLabels(m *engine.Metric, group map[string]string) data.Labels {
+	labels := data.Labels{"metric": m.ID}
+	for k, v := range group {
+		labels[k] = v
+	}
+	return labels
 }
 
 // nullableTime returns nil for the zero time.

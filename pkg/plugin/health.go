@@ -162,7 +162,12 @@ func (h *Health) message(sources, env string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%d %ss", h.Counts[string(k)], k)
+		n := h.Counts[string(k)]
+		if n == 1 {
+			fmt.Fprintf(&b, "1 %s", k)
+		} else {
+			fmt.Fprintf(&b, "%d %ss", n, k)
+		}
 	}
 	fmt.Fprintf(&b, " (deployments to %s count).", env)
 	if len(h.Warnings) > 0 {

@@ -1,0 +1,25 @@
+//go:build mage
+
+// Magefile builds the backend with the plugin SDK's targets; the default
+// target builds every platform Grafana ships plugins for into dist/.
+//
+// The executable name and plugin id come from src/plugin.json and the
+// version from package.json; binaries are named
+// gpx_mlops_fourkeys_<os>_<arch>. Run it without installing mage:
+//
+//	go run github.com/magefile/mage -v                            # every platform
+//	go run github.com/magefile/mage -v build:linux                # one platform
+//	go run github.com/magefile/mage -v build:custom linux riscv64 # any other
+//	go run github.com/magefile/mage -l                            # the targets
+//
+// or use scripts/build-backend.sh, which does the same.
+package main
+
+import (
+	// mage:import
+	build "github.com/grafana/grafana-plugin-sdk-go/build"
+)
+
+// Default builds the backend for linux/amd64, linux/arm64, linux/arm,
+// darwin/amd64, darwin/arm64 and windows/amd64.
+var Default = build.BuildAll
