@@ -16,10 +16,23 @@
 package main
 
 import (
+	"github.com/magefile/mage/mg"
+
 	// mage:import
 	build "github.com/grafana/grafana-plugin-sdk-go/build"
 )
 
-// Default builds the backend for linux/amd64, linux/arm64, linux/arm,
-// darwin/amd64, darwin/arm64 and windows/amd64.
-var Default = build.BuildAll
+// Default builds the backend for linux, darwin and windows on amd64 and
+// arm64, and for linux/arm. The SDK's BuildAll leaves out windows/arm64,
+// which Grafana also runs on, so it is added here.
+var Default = All
+
+// All builds every platform.
+func All() {
+	mg.Deps(build.BuildAll, WindowsARM64)
+}
+
+// WindowsARM64 builds the backend for Windows on arm64.
+func WindowsARM64() error {
+	return build.Build{}.Custom("windows", "arm64")
+}

@@ -39,7 +39,10 @@ type Metric struct {
 	Dims []query.Dimension
 	// Environmental metrics are computed once per selected environment.
 	Environmental bool
-	emit          func(m *Model, c *collector)
+	// Exploration marks the measures of the exploration phase; the others
+	// are delivery keys.
+	Exploration bool
+	emit        func(m *Model, c *collector)
 }
 
 var (
@@ -117,25 +120,29 @@ var Metrics = []*Metric{
 		ID: "iteration_rate", Name: "Experiment iteration rate",
 		Description: "Experiment runs started per day.",
 		Kind:        PerDay, Unit: UnitPerDay, Dims: serviceDims,
-		emit: emitRuns,
+		Exploration: true,
+		emit:        emitRuns,
 	},
 	{
 		ID: "feedback_time", Name: "Experiment feedback time",
 		Description: "From an experiment run's start to its end, counted at its start.",
 		Kind:        Duration, Unit: UnitSeconds, Dims: serviceDims,
-		emit: emitFeedback,
+		Exploration: true,
+		emit:        emitFeedback,
 	},
 	{
 		ID: "time_to_baseline", Name: "Time to baseline",
 		Description: "From a service's kickoff to its agreed baseline.",
 		Kind:        Duration, Unit: UnitSeconds, Dims: serviceDims,
-		emit: emitBaseline,
+		Exploration: true,
+		emit:        emitBaseline,
 	},
 	{
 		ID: "time_to_first_production", Name: "Time to first production",
 		Description: "From a service's bootstrap to its first successful deployment to the environment.",
 		Kind:        Duration, Unit: UnitSeconds, Dims: []query.Dimension{query.DimService, query.DimTeam, query.DimEnvironment}, Environmental: true,
-		emit: emitFirstProduction,
+		Exploration: true,
+		emit:        emitFirstProduction,
 	},
 }
 
@@ -225,11 +232,14 @@ func emitLeadTime(s stage) func(m *Model, c *collector) {
 			if ch.Ship < 0 {
 				continue
 			}
-			d := &m.Deploys[ch.Ship]
+			// The shipping deployment's time, from a slice read in order:
+			// reaching it through the deployment costs as much as the rest
+			// of the loop.
+			at := m.shipTimes[i]
 			var from, to time.Time
 			switch s {
 			case stageTotal:
-				from, to = ch.Time, d.Time
+				from, to = ch.Time, at
 			case stageCoding:
 				if ch.TimeFromMerged {
 					continue
@@ -238,16 +248,21 @@ func emitLeadTime(s stage) func(m *Model, c *collector) {
 			case stageReview:
 				from, to = ch.Opened, ch.Merged
 			case stageDeploy:
-				from, to = ch.Merged, d.Time
+				from, to = ch.Merged, at
 			}
 			if from.IsZero() || to.IsZero() {
 				continue
 			}
-			dims := Dims{
-				Service: ch.Service, Team: ch.Team, Environment: m.Options.Environment,
-				ChangeType: string(ch.Type), Model: d.Model,
+			var dims Dims
+			if !c.plain {
+				// Only filters and groups read the dimensions; skip the
+				// reads for the rest.
+				dims = Dims{
+					Service: ch.Service, Team: ch.Team, Environment: m.Options.Environment,
+					ChangeType: string(ch.Type), Model: m.Deploys[ch.Ship].Model,
+				}
 			}
-			c.addDuration(d.Time, to.Sub(from), dims)
+			c.addDuration(at, to.Sub(from), dims)
 		}
 	}
 }

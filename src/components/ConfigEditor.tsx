@@ -1,0 +1,205 @@
+import {
+  DataSourcePluginOptionsEditorProps,
+  SelectableValue,
+  onUpdateDatasourceSecureJsonDataOption,
+  updateDatasourcePluginResetOption,
+} from '@grafana/data';
+import { Field, FieldSet, Input, RadioButtonGroup, SecretInput, Stack, Switch, Text } from '@grafana/ui';
+import React, { FormEvent } from 'react';
+
+import {
+  DEFAULT_ATTRIBUTION_WINDOW_HOURS,
+  DEFAULT_CACHE_SECONDS,
+  DEFAULT_ENVIRONMENT,
+  DEFAULT_FEED_MAX_BYTES,
+  DEFAULT_FEED_TIMEOUT_SECONDS,
+  FeedAuth,
+  FeedSettings,
+  FourKeysOptions,
+  FourKeysSecrets,
+} from '../types';
+
+type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
+
+const INPUT_WIDTH = 40;
+const MIB = 1024 * 1024;
+
+const authOptions: Array<SelectableValue<FeedAuth>> = [
+  { label: 'None', value: 'none' },
+  { label: 'Bearer token', value: 'bearer' },
+  { label: 'Basic', value: 'basic' },
+];
+
+/**
+ * demoOn tells whether the demo events are read. The sources add up; the demo
+ * is on by default while no feed is set up, so that a new data source shows
+ * something (pkg/settings decides the same way).
+ */
+export function demoOn(jsonData: FourKeysOptions): boolean {
+  return jsonData.demo ?? !jsonData.feed?.url;
+}
+
+/** numberOrUndefined reads a number input; an empty input falls back to the backend's default. */
+function numberOrUndefined(e: FormEvent<HTMLInputElement>): number | undefined {
+  const text = e.currentTarget.value.trim();
+  if (text === '') {
+    return undefined;
+  }
+  const n = Number(text);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+export function ConfigEditor(props: Props) {
+  const { options, onOptionsChange } = props;
+  const jsonData = options.jsonData;
+  const feed = jsonData.feed ?? {};
+  const auth: FeedAuth = feed.auth ?? 'none';
+  const configured = options.secureJsonFields ?? {};
+  const secrets = options.secureJsonData ?? {};
+
+  const setJson = (patch: Partial<FourKeysOptions>) =>
+    onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
+  const setFeed = (patch: Partial<FeedSettings>) => setJson({ feed: { ...feed, ...patch } });
+
+  return (
+    <Stack direction="column" gap={2}>
+      <Text color="secondary" element="p">
+        Events come from every source set up below, added together. Each source has its own section.
+      </Text>
+
+      <FieldSet label="Demo data">
+        <Field
+          label="Demo events"
+          description="Generated history of a few ML services, for trying the plugin out. On by default while no feed is set up."
+        >
+          <Switch id="demo" value={demoOn(jsonData)} onChange={(e) => setJson({ demo: e.currentTarget.checked })} />
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Event feed">
+        <Field
+          label="URL"
+          description="HTTP or HTTPS address that serves canonical events as JSON or NDJSON; empty: no feed"
+        >
+          <Input
+            id="feed-url"
+            width={INPUT_WIDTH}
+            placeholder="https://events.example.com/fourkeys.jsonl"
+            value={feed.url ?? ''}
+            onChange={(e) => setFeed({ url: e.currentTarget.value || undefined })}
+          />
+        </Field>
+        <Field label="Authentication">
+          <RadioButtonGroup<FeedAuth> options={authOptions} value={auth} onChange={(v) => setFeed({ auth: v })} />
+        </Field>
+        {auth === 'bearer' && (
+          <Field label="Token" description="Sent as Authorization: Bearer; stored encrypted and never shown again">
+            <SecretInput
+              id="feed-token"
+              width={INPUT_WIDTH}
+              isConfigured={Boolean(configured.feedToken)}
+              value={secrets.feedToken ?? ''}
+              placeholder="Token"
+              onReset={() => updateDatasourcePluginResetOption(props, 'feedToken')}
+              onChange={onUpdateDatasourceSecureJsonDataOption(props, 'feedToken')}
+            />
+          </Field>
+        )}
+        {auth === 'basic' && (
+          <>
+            <Field label="User">
+              <Input
+                id="feed-username"
+                width={INPUT_WIDTH}
+                value={feed.username ?? ''}
+                onChange={(e) => setFeed({ username: e.currentTarget.value })}
+              />
+            </Field>
+            <Field label="Password" description="Stored encrypted and never shown again">
+              <SecretInput
+                id="feed-password"
+                width={INPUT_WIDTH}
+                isConfigured={Boolean(configured.feedPassword)}
+                value={secrets.feedPassword ?? ''}
+                placeholder="Password"
+                onReset={() => updateDatasourcePluginResetOption(props, 'feedPassword')}
+                onChange={onUpdateDatasourceSecureJsonDataOption(props, 'feedPassword')}
+              />
+            </Field>
+          </>
+        )}
+        <Field
+          label="Timeout (seconds)"
+          description={`For the whole answer; default ${DEFAULT_FEED_TIMEOUT_SECONDS}, at most 300`}
+        >
+          <Input
+            id="feed-timeout"
+            type="number"
+            min={1}
+            width={12}
+            placeholder={String(DEFAULT_FEED_TIMEOUT_SECONDS)}
+            value={feed.timeoutSeconds ?? ''}
+            onChange={(e) => setFeed({ timeoutSeconds: numberOrUndefined(e) })}
+          />
+        </Field>
+        <Field label="Largest feed (MiB)" description="A longer answer is refused rather than read into memory">
+          <Input
+            id="feed-max-mib"
+            type="number"
+            min={1}
+            width={12}
+            placeholder={String(DEFAULT_FEED_MAX_BYTES / MIB)}
+            value={feed.maxBytes === undefined ? '' : feed.maxBytes / MIB}
+            onChange={(e) => {
+              const mib = numberOrUndefined(e);
+              setFeed({ maxBytes: mib === undefined ? undefined : Math.round(mib * MIB) });
+            }}
+          />
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Measurement">
+        <Field
+          label="Production environment"
+          description="Deployments to this environment count when a query names none"
+        >
+          <Input
+            id="environment"
+            width={INPUT_WIDTH}
+            placeholder={DEFAULT_ENVIRONMENT}
+            value={jsonData.environment ?? ''}
+            onChange={(e) => setJson({ environment: e.currentTarget.value || undefined })}
+          />
+        </Field>
+        <Field
+          label="Incident attribution window (hours)"
+          description="How long after a deployment an incident that names none is blamed on it; 0 turns this off"
+        >
+          <Input
+            id="attribution-window"
+            type="number"
+            min={0}
+            width={12}
+            placeholder={String(DEFAULT_ATTRIBUTION_WINDOW_HOURS)}
+            value={jsonData.attributionWindowHours ?? ''}
+            onChange={(e) => setJson({ attributionWindowHours: numberOrUndefined(e) })}
+          />
+        </Field>
+        <Field
+          label="Cache (seconds)"
+          description="How long events read from the source are reused; 0 reads every time"
+        >
+          <Input
+            id="cache-seconds"
+            type="number"
+            min={0}
+            width={12}
+            placeholder={String(DEFAULT_CACHE_SECONDS)}
+            value={jsonData.cacheSeconds ?? ''}
+            onChange={(e) => setJson({ cacheSeconds: numberOrUndefined(e) })}
+          />
+        </Field>
+      </FieldSet>
+    </Stack>
+  );
+}
