@@ -115,6 +115,9 @@ type Model struct {
 	byService map[string][]int
 	// teams maps a service to its team, for events that name none.
 	teams map[string]string
+	// shipTimes holds, per change, the time of the deployment that shipped
+	// it, for the lead times to read in order.
+	shipTimes []time.Time
 }
 
 // Link builds the Model of set for one environment.
@@ -167,6 +170,15 @@ func teamOf(c *events.Common, teams map[string]string) string {
 }
 
 func (m *Model) collectDeploys(teams map[string]string) {
+	n := 0
+	for i := range m.Set.Deployments {
+		if m.Set.Deployments[i].Environment == m.Options.Environment {
+			n++
+		}
+	}
+	if n > 0 {
+		m.Deploys = make([]Deploy, 0, n)
+	}
 	for i := range m.Set.Deployments {
 		d := &m.Set.Deployments[i]
 		if d.Environment == m.Options.Environment {
@@ -187,24 +199,35 @@ func (m *Model) shipChanges(teams map[string]string) {
 	set := m.Set
 	m.Changes = make([]ChangeLink, len(set.Changes))
 	byID := make(map[string]int, len(set.Changes))
-	byCommit := make(map[string][]int)
 	for i := range set.Changes {
 		c := &set.Changes[i]
 		m.Changes[i] = ChangeLink{Change: c, Team: teamOf(&c.Common, teams), Ship: -1}
 		byID[c.ID] = i
-		if c.Commit != "" {
-			byCommit[c.Commit] = append(byCommit[c.Commit], i)
-		}
 	}
+	byCommit, sharedCommit := commitIndex(set.Changes)
+	// A change ships at most once, so one array can hold the Ships of every
+	// deployment, each a full slice expression of its own stretch.
+	shipped := make([]int, 0, len(set.Changes))
+	m.shipTimes = make([]time.Time, len(set.Changes))
 	for di := range m.Deploys {
 		d := &m.Deploys[di]
 		if d.Status != events.DeploySuccess {
 			continue
 		}
+		first := len(shipped)
 		claim := func(ci int) {
 			if m.Changes[ci].Ship == -1 {
 				m.Changes[ci].Ship = di
-				d.Ships = append(d.Ships, ci)
+				m.shipTimes[ci] = d.Time
+				shipped = append(shipped, ci)
+			}
+		}
+		claimCommit := func(sha string) {
+			if ci, ok := byCommit[sha]; ok {
+				claim(ci)
+				for _, ci := range sharedCommit[sha] {
+					claim(ci)
+				}
 			}
 		}
 		for _, id := range d.Changes {
@@ -213,16 +236,41 @@ func (m *Model) shipChanges(teams map[string]string) {
 			}
 		}
 		for _, sha := range d.Commits {
-			for _, ci := range byCommit[sha] {
-				claim(ci)
-			}
+			claimCommit(sha)
 		}
 		if d.Commit != "" {
-			for _, ci := range byCommit[d.Commit] {
-				claim(ci)
-			}
+			claimCommit(d.Commit)
+		}
+		if len(shipped) > first {
+			d.Ships = shipped[first:len(shipped):len(shipped)]
 		}
 	}
+}
+
+// commitIndex maps each commit to its first change, and, in sharedCommit,
+// to its later changes in index order: one map entry per change and no
+// slice per commit, as commits are rarely shared. Filling byCommit from the
+// last change back leaves the first change of each commit in it with one
+// map write per change; the sizes tell whether any commit is shared.
+func commitIndex(changes []events.Change) (byCommit map[string]int, sharedCommit map[string][]int) {
+	byCommit = make(map[string]int, len(changes))
+	withCommit := 0
+	for i := len(changes) - 1; i >= 0; i-- {
+		if sha := changes[i].Commit; sha != "" {
+			byCommit[sha] = i
+			withCommit++
+		}
+	}
+	if len(byCommit) == withCommit {
+		return byCommit, nil
+	}
+	sharedCommit = make(map[string][]int)
+	for i := range changes {
+		if sha := changes[i].Commit; sha != "" && byCommit[sha] != i {
+			sharedCommit[sha] = append(sharedCommit[sha], i)
+		}
+	}
+	return byCommit, sharedCommit
 }
 
 func (m *Model) linkIncidents(teams map[string]string) {

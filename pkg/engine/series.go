@@ -47,15 +47,17 @@ func (e *Engine) Series(req SeriesRequest) (*SeriesResult, error) {
 		// The first point's window reaches furthest back.
 		lo = bounds[1].Add(-req.Window)
 	}
-	c, err := e.collect(&req.Request, lo, hi)
+	c, err := e.collect(&req.Request, lo, hi, true)
 	if err != nil {
 		return nil, err
 	}
+	defer c.release()
 	c.ensureGroup()
 	n := len(bounds) - 1
 	out := &SeriesResult{Metric: req.Metric, Times: bounds[:n], Notes: c.notes}
 	ranges := c.groupRanges()
-	var scratch []float64
+	scratch := getValues()
+	defer func() { putValues(scratch) }()
 	for g, key := range c.keys {
 		obs := ranges[g]
 		values := make([]*float64, n)

@@ -27,10 +27,11 @@ func (e *Engine) Summary(req Request) (*Summary, error) {
 	if !req.To.After(req.From) {
 		return nil, fmt.Errorf("the time range is empty")
 	}
-	c, err := e.collect(&req, req.From, req.To)
+	c, err := e.collect(&req, req.From, req.To, false)
 	if err != nil {
 		return nil, err
 	}
+	defer c.release()
 	c.ensureGroup()
 	days := Days(req.From, req.To)
 	m := req.Metric
@@ -41,7 +42,8 @@ func (e *Engine) Summary(req Request) (*Summary, error) {
 	}
 	out := &Summary{Metric: m, Notes: c.notes}
 	ranges := c.groupRanges()
-	var scratch []float64
+	scratch := getValues()
+	defer func() { putValues(scratch) }()
 	for g, key := range c.keys {
 		obs := ranges[g]
 		v, ok := reduce(kind, req.Aggregation, obs, days, &scratch)
