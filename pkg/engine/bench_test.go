@@ -204,6 +204,46 @@ func TestBenchKedroWorkload(t *testing.T) {
 	require.Greater(t, lead.Values[0].Count, len(set.Changes)/2)
 }
 
+// TestBenchConcurrentRequests checks that requests running at once on one
+// engine, which share recycled buffers, answer as they do one at a time.
+func TestBenchConcurrentRequests(t *testing.T) {
+	set := enginetest.Generate(20_000, 11, benchEnd)
+	type answer struct {
+		Summary *engine.Summary
+		Series  *engine.SeriesResult
+		Err     error
+	}
+	ask := func(eng *engine.Engine, m *engine.Metric) (a answer) {
+		req := benchRequest(m, benchFrom, benchEnd)
+		req.GroupBy = []query.Dimension{query.DimService}
+		if a.Summary, a.Err = eng.Summary(req); a.Err == nil {
+			a.Series, a.Err = eng.Series(engine.SeriesRequest{Request: req, Step: benchDay, Window: 7 * benchDay})
+		}
+		return a
+	}
+	want := map[string]answer{}
+	for _, m := range engine.Metrics {
+		want[m.ID] = ask(benchEngine(set), m)
+		require.NoError(t, want[m.ID].Err, m.ID)
+	}
+
+	eng := benchEngine(set)
+	got := make([]map[string]answer, 4)
+	var wg sync.WaitGroup
+	for w := range got {
+		got[w] = map[string]answer{}
+		wg.Go(func() {
+			for _, m := range engine.Metrics {
+				got[w][m.ID] = ask(eng, m)
+			}
+		})
+	}
+	wg.Wait()
+	for w := range got {
+		require.Equal(t, want, got[w], "worker %d", w)
+	}
+}
+
 // TestBenchNDJSONWriter checks that the feed BenchmarkRead1M reads holds the
 // generated events unchanged.
 func TestBenchNDJSONWriter(t *testing.T) {
