@@ -222,11 +222,18 @@ func (m *Model) shipChanges(teams map[string]string) {
 				shipped = append(shipped, ci)
 			}
 		}
+		// A commit names no service, and one commit of a monorepo can land
+		// changes of several, so a commit ships only the deployment's own.
+		claimOwn := func(ci int) {
+			if set.Changes[ci].Service == d.Service {
+				claim(ci)
+			}
+		}
 		claimCommit := func(sha string) {
 			if ci, ok := byCommit[sha]; ok {
-				claim(ci)
+				claimOwn(ci)
 				for _, ci := range sharedCommit[sha] {
-					claim(ci)
+					claimOwn(ci)
 				}
 			}
 		}
