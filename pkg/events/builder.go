@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ type Builder struct {
 	set    Set
 	report Report
 	seen   map[Kind]map[string]struct{}
+	// scratch holds the fields of the object being read.
+	scratch []field
 }
 
 // NewBuilder returns an empty Builder.
@@ -107,17 +110,30 @@ func (b *Builder) AddMilestone(m Milestone) {
 // AddJSON decodes one canonical event object and adds it, or skips it with a
 // reason that starts with pos (for example "line 12").
 func (b *Builder) AddJSON(pos string, raw []byte) {
-	var obj object
-	if err := json.Unmarshal(raw, &obj.fields); err != nil {
-		b.report.Skip(fmt.Sprintf("%s: not a JSON object (%v)", pos, err))
+	b.add(raw, func() string { return pos })
+}
+
+// addAt is AddJSON for the n-th line or item of a feed; the position is
+// only formatted when the event is skipped.
+func (b *Builder) addAt(unit string, n int, raw []byte) {
+	b.add(raw, func() string { return unit + " " + strconv.Itoa(n) })
+}
+
+func (b *Builder) add(raw []byte, pos func() string) {
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		b.report.Skip(fmt.Sprintf("%s: not a JSON object (%v)", pos(), err))
 		return
 	}
-	if obj.fields == nil {
-		b.report.Skip(fmt.Sprintf("%s: not a JSON object", pos))
+	b.scratch = splitObject(raw, b.scratch[:0])
+	if b.scratch == nil {
+		b.report.Skip(fmt.Sprintf("%s: not a JSON object", pos()))
 		return
 	}
+	obj := object{fields: b.scratch}
 	if err := b.addObject(&obj); err != nil {
-		b.report.Skip(fmt.Sprintf("%s: %v", pos, err))
+		b.report.Skip(fmt.Sprintf("%s: %v", pos(), err))
 	}
 }
 
@@ -314,28 +330,25 @@ func (b *Builder) addMilestoneObject(o *object, c Common) error {
 // object is a decoded JSON object with typed accessors. The first type
 // error is kept in err; later accessors return zero values.
 type object struct {
-	fields map[string]json.RawMessage
-	used   map[string]bool
-	err    error
+	fields     []field
+	kindFields []string
+	err        error
 }
 
 var commonFields = []string{"kind", "id", "service", "team", "url", "labels"}
 
-func (o *object) known(names ...string) {
-	o.used = make(map[string]bool, len(names)+len(commonFields))
-	for _, n := range commonFields {
-		o.used[n] = true
-	}
-	for _, n := range names {
-		o.used[n] = true
-	}
+func (o *object) known(names ...string) { o.kindFields = names }
+
+func (o *object) isKnown(name string) bool {
+	return slices.Contains(commonFields, name) || slices.Contains(o.kindFields, name)
 }
 
 // keepUnknown copies unknown scalar fields into labels, without overriding a
 // label of the same name. Unknown arrays and objects are ignored.
 func (o *object) keepUnknown(labels *map[string]string) {
-	for name, raw := range o.fields {
-		if o.used[name] {
+	for _, f := range o.fields {
+		name, raw := f.key, f.raw
+		if o.isKnown(name) {
 			continue
 		}
 		var v any
@@ -368,12 +381,18 @@ func (o *object) fail(name, want string) {
 	}
 }
 
+// raw returns a field's JSON value. As with encoding/json, the last of
+// repeated keys wins.
 func (o *object) raw(name string) (json.RawMessage, bool) {
-	raw, ok := o.fields[name]
-	if !ok || string(raw) == "null" {
-		return nil, false
+	for i := len(o.fields) - 1; i >= 0; i-- {
+		if f := o.fields[i]; f.key == name {
+			if string(f.raw) == "null" {
+				return nil, false
+			}
+			return f.raw, true
+		}
 	}
-	return raw, true
+	return nil, false
 }
 
 func (o *object) str(name string) string {
@@ -381,12 +400,31 @@ func (o *object) str(name string) string {
 	if !ok {
 		return ""
 	}
+	if s, ok := plainString(raw); ok {
+		return strings.TrimSpace(s)
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		o.fail(name, "a string")
 		return ""
 	}
 	return strings.TrimSpace(s)
+}
+
+// plainString reads a JSON string without escapes or control characters
+// directly, which is most of a feed's strings and a large share of the
+// reading time; anything else goes through encoding/json.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(body), true
 }
 
 // id accepts a string or a whole number, since many tools number their ids.

@@ -18,12 +18,19 @@ type Report struct {
 	Kept    int
 	Skipped int
 	Reasons []string
+
+	// Incomplete says the source stopped before reading everything (rate
+	// limit, deadline): what it returned is true but partial, and is not
+	// worth keeping for long.
+	Incomplete bool
 }
 
-// Merge adds the counts and reasons of o to r.
+// Merge adds the counts and reasons of o to r. The result is incomplete
+// when either is.
 func (r *Report) Merge(o Report) {
 	r.Kept += o.Kept
 	r.Skipped += o.Skipped
+	r.Incomplete = r.Incomplete || o.Incomplete
 	for _, reason := range o.Reasons {
 		if len(r.Reasons) == MaxReasons {
 			break
@@ -42,11 +49,15 @@ func (r *Report) Skip(reason string) {
 
 // String summarises the report for a notice or a health message.
 func (r Report) String() string {
+	read := "events read"
+	if r.Incomplete {
+		read = "events read (incomplete)"
+	}
 	if r.Skipped == 0 {
-		return fmt.Sprintf("%d events read", r.Kept)
+		return fmt.Sprintf("%d %s", r.Kept, read)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d events read, %d skipped", r.Kept, r.Skipped)
+	fmt.Fprintf(&b, "%d %s, %d skipped", r.Kept, read, r.Skipped)
 	for i, reason := range r.Reasons {
 		if i == 0 {
 			b.WriteString(": ")
@@ -121,7 +132,7 @@ func readArray(br *bufio.Reader, b *Builder) error {
 			}
 			return err
 		}
-		b.AddJSON(fmt.Sprintf("item %d", item), raw)
+		b.addAt("item", item, raw)
 	}
 	return nil
 }
@@ -130,7 +141,7 @@ func readLines(br *bufio.Reader, b *Builder) error {
 	for line := 1; ; line++ {
 		text, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 {
-			b.AddJSON(fmt.Sprintf("line %d", line), text)
+			b.addAt("line", line, text)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
