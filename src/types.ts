@@ -49,10 +49,56 @@ export interface FeedSettings {
   maxBytes?: number;
 }
 
+export type GitHubAuth = 'token' | 'app';
+export type GitHubDeploymentsFrom = 'deployments' | 'releases' | 'workflow';
+
+/** GitHubPaths maps the files of a monorepo that match any of the globs to a service. */
+export interface GitHubPaths {
+  globs?: string[];
+  service?: string;
+  team?: string;
+}
+
+/** GitHubDeployments is one rule for what counts as a deployment of a repository. */
+export interface GitHubDeployments {
+  from?: GitHubDeploymentsFrom;
+  /** GitHub environment names mapped to the names the metrics use, for the Deployments API. */
+  environments?: Record<string, string>;
+  workflow?: string;
+  environment?: string;
+  tagPrefix?: string;
+  service?: string;
+}
+
+/** GitHubRepository is one owner/name, or owner/pattern such as acme/ml-*, to read. */
+export interface GitHubRepository {
+  repo?: string;
+  service?: string;
+  team?: string;
+  paths?: GitHubPaths[];
+  deployments?: GitHubDeployments[];
+  incidentLabel?: string;
+}
+
+/** GitHubConfig points the data source at repositories on github.com or a GitHub Enterprise Server. */
+export interface GitHubConfig {
+  baseUrl?: string;
+  auth?: GitHubAuth;
+  appId?: number;
+  installationId?: number;
+  repositories?: GitHubRepository[];
+  incidentLabel?: string;
+  lookbackDays?: number;
+  historyDays?: number;
+  maxInFlight?: number;
+  timeoutSeconds?: number;
+}
+
 /** FourKeysOptions are the data source settings stored in jsonData. All are optional. */
 export interface FourKeysOptions extends DataSourceJsonData {
   demo?: boolean;
   feed?: FeedSettings;
+  github?: GitHubConfig;
   environment?: string;
   attributionWindowHours?: number;
   cacheSeconds?: number;
@@ -62,6 +108,8 @@ export interface FourKeysOptions extends DataSourceJsonData {
 export interface FourKeysSecrets {
   feedToken?: string;
   feedPassword?: string;
+  githubToken?: string;
+  githubAppPrivateKey?: string;
 }
 
 export const DEFAULT_ENVIRONMENT = 'production';
@@ -69,3 +117,5 @@ export const DEFAULT_ATTRIBUTION_WINDOW_HOURS = 72;
 export const DEFAULT_CACHE_SECONDS = 300;
 export const DEFAULT_FEED_TIMEOUT_SECONDS = 30;
 export const DEFAULT_FEED_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_GITHUB_INCIDENT_LABEL = 'incident';
+export const DEFAULT_GITHUB_LOOKBACK_DAYS = 90;

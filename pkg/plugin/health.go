@@ -29,10 +29,16 @@ type SourceHealth struct {
 	Name    string `json:"name"`
 	OK      bool   `json:"ok"`
 	Message string `json:"message"`
+
+	// Status is the one-line status of a [source.Checker], such as the API
+	// quota it has left.
+	Status string `json:"status,omitempty"`
 }
 
 // CheckHealth validates the settings, reads every source afresh and reports
-// what it saw over the last 90 days, with data-quality warnings.
+// what it saw over the last 90 days, with data-quality warnings. A source
+// that is a [source.Checker] is checked first: its error stands for the
+// source's, and its status line joins the message.
 func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	if d.err != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.err.Error()}, nil
@@ -41,14 +47,18 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	b := events.NewBuilder()
 	var failures []string
 	for _, s := range d.sources {
-		set, rep, err := s.Fetch(ctx)
+		status, set, rep, err := checkSource(ctx, s)
 		if err != nil {
 			h.Sources = append(h.Sources, SourceHealth{Name: s.Name(), Message: err.Error()})
-			failures = append(failures, s.Name()+": "+err.Error())
+			failures = append(failures, prefixed(s.Name(), err.Error()))
 			continue
 		}
 		b.AddSet(set, rep)
-		h.Sources = append(h.Sources, SourceHealth{Name: s.Name(), OK: true, Message: rep.String()})
+		msg := rep.String()
+		if status != "" {
+			msg += "; " + status
+		}
+		h.Sources = append(h.Sources, SourceHealth{Name: s.Name(), OK: true, Message: msg, Status: status})
 		if rep.Skipped > 0 {
 			h.Warnings = append(h.Warnings, s.Name()+": "+rep.String())
 		}
@@ -71,6 +81,29 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	}
 	res.Message = h.message(sourceNames(d.sources), d.settings.Environment)
 	return res, nil
+}
+
+// checkSource asks a Checker for its status, then fetches. A failed check
+// skips the fetch: a wrong token or repository would only fail it again.
+func checkSource(ctx context.Context, s source.Source) (string, *events.Set, events.Report, error) {
+	var status string
+	if c, ok := s.(source.Checker); ok {
+		var err error
+		if status, err = c.HealthCheck(ctx); err != nil {
+			return "", nil, events.Report{}, err
+		}
+	}
+	set, rep, err := s.Fetch(ctx)
+	return status, set, rep, err
+}
+
+// prefixed puts the source's name before msg, unless msg starts with it,
+// as the GitHub source's messages do.
+func prefixed(name, msg string) string {
+	if strings.HasPrefix(msg, name+": ") {
+		return msg
+	}
+	return name + ": " + msg
 }
 
 func sourceNames(sources []source.Source) string {
@@ -157,7 +190,13 @@ func qualityWarnings(m *engine.Model, since time.Time) []string {
 
 func (h *Health) message(sources, env string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Read %s. Last 90 days: ", sources)
+	fmt.Fprintf(&b, "Read %s. ", sources)
+	for _, s := range h.Sources {
+		if s.Status != "" {
+			fmt.Fprintf(&b, "%s. ", s.Status)
+		}
+	}
+	b.WriteString("Last 90 days: ")
 	for i, k := range events.Kinds {
 		if i > 0 {
 			b.WriteString(", ")

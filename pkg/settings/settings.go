@@ -19,6 +19,7 @@ import (
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/feed"
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/github"
 )
 
 // Defaults for settings left out of jsonData.
@@ -40,12 +41,16 @@ const (
 
 // Settings is the checked configuration of one data source instance.
 type Settings struct {
-	// Demo adds the generated demo events. It is on by default when no feed
-	// is configured, so that a new data source shows something.
+	// Demo adds the generated demo events. It is on by default when neither
+	// a feed nor GitHub is configured, so that a new data source shows
+	// something.
 	Demo bool
 
 	// Feed is nil when no feed URL is set.
 	Feed *Feed
+
+	// GitHub is nil when no GitHub repository is set.
+	GitHub *GitHub
 
 	// Environment is the deployment environment the metrics are about.
 	Environment string
@@ -125,17 +130,21 @@ func (s Settings) String() string {
 	if s.Feed != nil {
 		fmt.Fprintf(&b, " %s", s.Feed.Config())
 	}
+	if s.GitHub != nil {
+		fmt.Fprintf(&b, " %s", s.GitHub.Config())
+	}
 	fmt.Fprintf(&b, " environment=%q attributionWindow=%s cacheTTL=%s", s.Environment, s.AttributionWindow, s.CacheTTL)
 	return b.String()
 }
 
 // jsonSettings is the shape of jsonData.
 type jsonSettings struct {
-	Demo                   *bool     `json:"demo"`
-	Feed                   *jsonFeed `json:"feed"`
-	Environment            string    `json:"environment"`
-	AttributionWindowHours number    `json:"attributionWindowHours"`
-	CacheSeconds           number    `json:"cacheSeconds"`
+	Demo                   *bool       `json:"demo"`
+	Feed                   *jsonFeed   `json:"feed"`
+	GitHub                 *jsonGitHub `json:"github"`
+	Environment            string      `json:"environment"`
+	AttributionWindowHours number      `json:"attributionWindowHours"`
+	CacheSeconds           number      `json:"cacheSeconds"`
 }
 
 type jsonFeed struct {
@@ -188,11 +197,18 @@ func Load(s backend.DataSourceInstanceSettings) (Settings, error) {
 		}
 	}
 
-	out.Demo = out.Feed == nil
+	if js.GitHub.configured() {
+		out.GitHub, err = loadGitHub(js.GitHub, s.DecryptedSecureJSONData, out.Environment)
+		if err != nil {
+			return Settings{}, err
+		}
+	}
+
+	out.Demo = out.Feed == nil && out.GitHub == nil
 	if js.Demo != nil {
 		out.Demo = *js.Demo
 	}
-	if !out.Demo && out.Feed == nil {
+	if !out.Demo && out.Feed == nil && out.GitHub == nil {
 		return Settings{}, errors.New("demo is off and no feed url is set, so there is nothing to read: set feed.url or turn demo on")
 	}
 	return out, nil
@@ -246,8 +262,9 @@ func loadFeed(jf *jsonFeed, secure map[string]string) (*Feed, error) {
 }
 
 // Sources builds the sources of the instance: the feed first, so that its
-// events win over demo events of the same id, then the demo. demo makes the
-// demo source; httpOpts are the instance's HTTP client options.
+// events win over those of the same id from the others, then GitHub, then
+// the demo. demo makes the demo source; httpOpts are the instance's HTTP
+// client options.
 func (s Settings) Sources(demo func() source.Source, httpOpts httpclient.Options) ([]source.Source, error) {
 	var sources []source.Source
 	if s.Feed != nil {
@@ -256,6 +273,13 @@ func (s Settings) Sources(demo func() source.Source, httpOpts httpclient.Options
 			return nil, err
 		}
 		sources = append(sources, f)
+	}
+	if s.GitHub != nil {
+		g, err := github.New(s.GitHub.Config(), httpOpts)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, g)
 	}
 	if s.Demo {
 		if demo == nil {
@@ -286,10 +310,13 @@ func decode(data json.RawMessage, js *jsonSettings) error {
 	return fmt.Errorf("the settings could not be read (%w): save the data source again", err)
 }
 
-// fieldName writes "feed.url" as the messages of loadFeed do, "feed: url".
+// fieldName writes "feed.url" as the messages of loadFeed do, "feed: url",
+// and "github.repositories.repo" as "github: repositories.repo".
 func fieldName(path string) string {
-	if rest, ok := strings.CutPrefix(path, "feed."); ok {
-		return "feed: " + rest
+	for _, section := range []string{"feed", "github"} {
+		if rest, ok := strings.CutPrefix(path, section+"."); ok {
+			return section + ": " + rest
+		}
 	}
 	return path
 }
@@ -300,6 +327,14 @@ func want(path string) string {
 		return "true or false"
 	case "feed":
 		return `an object such as {"url": "https://host/events.ndjson"}`
+	case "github":
+		return `an object such as {"repositories": [{"repo": "owner/name"}]}`
+	case "github.repositories", "github.repositories.paths", "github.repositories.deployments":
+		return "a list of objects"
+	case "github.repositories.paths.globs":
+		return `a list of globs such as ["models/churn/**"]`
+	case "github.repositories.deployments.environments":
+		return `an object such as {"prod": "production"}`
 	}
 	return "text"
 }

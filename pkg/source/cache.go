@@ -90,10 +90,12 @@ func (e *FetchError) Unwrap() []error {
 // Cache fetches the sources of one data source instance and keeps the merged
 // snapshot for a time to live. It is safe for concurrent use.
 //
-// Only a snapshot to which every source contributed is kept. When a source
-// fails, the snapshot (or the error, when all of them fail) goes to the
-// callers that shared that fetch and the next Get fetches again, so that a
-// feed that was briefly down is not missing until the time to live runs out.
+// Only a snapshot to which every source contributed in full is kept. When a
+// source fails, or returns an incomplete report (it stopped early on a rate
+// limit or deadline), the snapshot (or the error, when all of them fail)
+// goes to the callers that shared that fetch and the next Get fetches
+// again, so that a feed that was briefly down, or a repository cut short,
+// is not missing until the time to live runs out.
 // Callers that arrive while a fetch runs wait for it rather than start
 // another, which keeps a failing source from being hit once per panel.
 type Cache struct {
@@ -172,19 +174,22 @@ func (c *Cache) fetch(ctx context.Context, gen uint64) (*Snapshot, error) {
 
 	b := events.NewBuilder()
 	var failed []Status
+	incomplete := false
 	for i, st := range statuses {
 		if st.Err != nil {
 			failed = append(failed, st)
 			continue
 		}
 		b.AddSet(sets[i], st.Report)
+		incomplete = incomplete || st.Report.Incomplete
 	}
 	if len(failed) > 0 && len(failed) == len(c.sources) {
 		return nil, &FetchError{Sources: failed}
 	}
 
 	snap := &Snapshot{Set: b.Set(), Report: b.Report(), Fetched: c.now(), Sources: statuses}
-	if len(failed) == 0 && c.ttl > 0 {
+	snap.Report.Incomplete = incomplete
+	if len(failed) == 0 && !incomplete && c.ttl > 0 {
 		c.mu.Lock()
 		if c.gen == gen {
 			c.snap, c.expires = snap, snap.Fetched.Add(c.ttl)

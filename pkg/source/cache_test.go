@@ -20,6 +20,7 @@ type fakeSource struct {
 	ids     []string
 	err     error
 	panics  bool
+	partial bool // the report says the fetch stopped early
 	fetches atomic.Int32
 
 	// When release is set, Fetch closes started (once) and waits on release.
@@ -48,7 +49,12 @@ func (f *fakeSource) Fetch(ctx context.Context) (*events.Set, events.Report, err
 	for _, id := range f.ids {
 		b.AddChange(events.Change{Common: events.Common{ID: id, Service: "svc"}, Time: time.Unix(0, 0)})
 	}
-	return b.Set(), b.Report(), nil
+	rep := b.Report()
+	if f.partial {
+		rep.Skip("acme/churn-model: its incidents were not all read: rate limited")
+		rep.Incomplete = true
+	}
+	return b.Set(), rep, nil
 }
 
 type errBox struct{ err error }
@@ -248,6 +254,39 @@ func TestCacheFailures(t *testing.T) {
 		require.Equal(t, 1, snap.Set.Len())
 		require.EqualError(t, snap.Failed()[0].Err, "the broken source failed unexpectedly: boom")
 	})
+}
+
+func TestCacheDoesNotKeepIncompleteSnapshots(t *testing.T) {
+	full := &fakeSource{name: "feed", ids: []string{"a"}}
+	cut := &fakeSource{name: "github", ids: []string{"b"}, partial: true}
+	c := source.NewCache(time.Hour, newClock().now, full, cut)
+
+	snap, err := c.Get(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, snap.Set.Len(), "what the cut-short source read is served")
+	require.Empty(t, snap.Failed())
+	require.True(t, snap.Report.Incomplete)
+	require.Contains(t, snap.Report.String(), "2 events read (incomplete), 1 skipped: acme/churn-model")
+
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, cut.fetches.Load(), "an incomplete snapshot is not kept")
+
+	cut.partial = false
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	_, err = c.Get(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 3, cut.fetches.Load(), "a complete snapshot is kept again")
+	require.EqualValues(t, 3, full.fetches.Load())
+}
+
+func TestReportMergeKeepsIncomplete(t *testing.T) {
+	r := events.Report{Kept: 1}
+	r.Merge(events.Report{Kept: 2, Incomplete: true})
+	r.Merge(events.Report{Kept: 3})
+	require.Equal(t, events.Report{Kept: 6, Incomplete: true}, r)
+	require.Equal(t, "6 events read (incomplete)", r.String())
 }
 
 func TestCacheWithoutSourcesIsEmpty(t *testing.T) {

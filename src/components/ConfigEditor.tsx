@@ -18,6 +18,7 @@ import {
   FourKeysOptions,
   FourKeysSecrets,
 } from '../types';
+import { GitHubSettings, githubConfigured } from './GitHubSettings';
 
 type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
 
@@ -32,11 +33,11 @@ const authOptions: Array<SelectableValue<FeedAuth>> = [
 
 /**
  * demoOn tells whether the demo events are read. The sources add up; the demo
- * is on by default while no feed is set up, so that a new data source shows
- * something (pkg/settings decides the same way).
+ * is on by default while neither a feed nor a GitHub repository is set up, so
+ * that a new data source shows something (pkg/settings decides the same way).
  */
 export function demoOn(jsonData: FourKeysOptions): boolean {
-  return jsonData.demo ?? !jsonData.feed?.url;
+  return jsonData.demo ?? !(jsonData.feed?.url || githubConfigured(jsonData.github));
 }
 
 /** numberOrUndefined reads a number input; an empty input falls back to the backend's default. */
@@ -70,7 +71,7 @@ export function ConfigEditor(props: Props) {
       <FieldSet label="Demo data">
         <Field
           label="Demo events"
-          description="Generated history of a few ML services, for trying the plugin out. On by default while no feed is set up."
+          description="Generated history of a few ML services, for trying the plugin out. On by default while no feed or GitHub repository is set up."
         >
           <Switch id="demo" value={demoOn(jsonData)} onChange={(e) => setJson({ demo: e.currentTarget.checked })} />
         </Field>
@@ -157,6 +158,8 @@ export function ConfigEditor(props: Props) {
           />
         </Field>
       </FieldSet>
+
+      <GitHubSettings {...props} />
 
       <FieldSet label="Measurement">
         <Field

@@ -272,6 +272,7 @@ func TestARateLimitPastTheDeadlineReturnsWhatWasRead(t *testing.T) {
 	require.Len(t, set.Deployments, 6)
 	require.Empty(t, set.Incidents)
 	require.Contains(t, rep.String(), "acme/churn-model: its incidents were not all read: github: rate limited for another 40m0s")
+	require.True(t, rep.Incomplete, "a fetch cut short by a rate limit is marked incomplete")
 
 	// The quota is used up until the reset, and the health check sees it.
 	remaining, _, reset := s.RateLimit()
@@ -390,6 +391,7 @@ func TestARateLimitWhileReadingCommitsKeepsTheChangesAlreadyRead(t *testing.T) {
 	require.False(t, ids["acme/churn-model/pull/3"])
 	require.Less(t, len(set.Changes), 6)
 	require.Contains(t, rep.String(), "acme/churn-model: its pull requests were not all read: github: rate limited for another 1h0m0s")
+	require.True(t, rep.Incomplete, "a fetch cut short by a rate limit is marked incomplete")
 }
 
 func TestTheTokenIsNotSentToAnotherHost(t *testing.T) {

@@ -153,7 +153,8 @@ type repoResult struct {
 }
 
 // Fetch reads every configured repository. When a rate limit outlasts the
-// fetch's time, it returns what it read, with the reason in the report.
+// fetch's time, it returns what it read, with the reason in the report and
+// the report marked incomplete.
 func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
@@ -164,6 +165,7 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	var limited *RateLimitError
 	if errors.As(err, &limited) {
 		rep.Skip(fmt.Sprintf("some repository patterns were not listed: %v", err))
+		rep.Incomplete = true
 	} else if err != nil {
 		return nil, events.Report{}, err
 	}
@@ -208,6 +210,7 @@ func (s *Source) fetchRepo(ctx context.Context, r Repository) (repoResult, error
 		var limited *RateLimitError
 		if errors.As(err, &limited) {
 			res.report.Skip(fmt.Sprintf("%s: %s were not all read: %v", r.FullName(), step, err))
+			res.report.Incomplete = true
 			return res, nil
 		}
 		return res, err

@@ -1,0 +1,179 @@
+import { DataSourceSettings } from '@grafana/data';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import React, { useState } from 'react';
+
+import { dataSourceSettings } from '../test/props';
+import { FourKeysOptions, FourKeysSecrets } from '../types';
+import { ConfigEditor } from './ConfigEditor';
+import { GitHubSettings } from './GitHubSettings';
+
+type Settings = DataSourceSettings<FourKeysOptions, FourKeysSecrets>;
+
+function setup(patch: Partial<Settings> = {}, Editor = GitHubSettings) {
+  const onOptionsChange = jest.fn();
+  function Harness() {
+    const [options, setOptions] = useState(dataSourceSettings(patch));
+    const change = (next: Settings) => {
+      onOptionsChange(next);
+      setOptions(next);
+    };
+    return <Editor options={options} onOptionsChange={change} />;
+  }
+  const view = render(<Harness />);
+  const last = (): Settings => onOptionsChange.mock.calls.at(-1)[0];
+  return { last, view, user: userEvent.setup({ delay: null }) };
+}
+
+const oneRepo: Partial<Settings> = { jsonData: { github: { repositories: [{ repo: 'acme/churn-model' }] } } };
+
+describe('GitHubSettings', () => {
+  it('keeps a typed repository in jsonData.github.repositories', async () => {
+    const { last, user } = setup();
+
+    await user.click(screen.getByRole('button', { name: /Add repository/ }));
+    await user.type(screen.getByRole('textbox', { name: 'Repository' }), 'acme/churn-model');
+    await user.type(screen.getByRole('textbox', { name: 'Service' }), 'churn');
+
+    expect(last().jsonData).toEqual({ github: { repositories: [{ repo: 'acme/churn-model', service: 'churn' }] } });
+  });
+
+  it('turns the demo off by default once a repository is set', async () => {
+    const { user } = setup({}, ConfigEditor);
+    expect(screen.getByRole('switch', { name: /Demo events/ })).toBeChecked();
+
+    await user.click(screen.getByRole('button', { name: /Add repository/ }));
+    expect(screen.getByRole('switch', { name: /Demo events/ })).toBeChecked();
+    await user.type(screen.getByRole('textbox', { name: 'Repository' }), 'acme/m');
+
+    expect(screen.getByRole('switch', { name: /Demo events/ })).not.toBeChecked();
+  });
+
+  it('sends a new token as a secret and never in jsonData', async () => {
+    const { last, user } = setup(oneRepo);
+
+    await user.type(screen.getByPlaceholderText('github_pat_…'), 'github_pat_typed');
+
+    expect(last().secureJsonData).toEqual({ githubToken: 'github_pat_typed' });
+    expect(JSON.stringify(last().jsonData)).not.toContain('github_pat_typed');
+  });
+
+  it('shows a saved token as configured without its value', async () => {
+    // A value still in memory after saving must not reach the page either.
+    const { last, view, user } = setup({
+      ...oneRepo,
+      secureJsonFields: { githubToken: true },
+      secureJsonData: { githubToken: 'ghp_saved0value' },
+    });
+
+    const token = screen.getByPlaceholderText('github_pat_…');
+    expect(token).toHaveValue('configured');
+    expect(token).toBeDisabled();
+    expect(view.container.innerHTML).not.toContain('ghp_saved0value');
+
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    expect(last().secureJsonFields).toEqual({ githubToken: false });
+    expect(screen.getByPlaceholderText('github_pat_…')).toBeEnabled();
+  });
+
+  it('asks for the app id, installation id and private key of a GitHub App', async () => {
+    const { last, user } = setup(oneRepo);
+    expect(screen.queryByRole('spinbutton', { name: /App ID/ })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('radio', { name: 'GitHub App' }));
+    await user.type(screen.getByRole('spinbutton', { name: /App ID/ }), '12345');
+    await user.type(screen.getByRole('spinbutton', { name: /Installation ID/ }), '678');
+    await user.type(screen.getByRole('textbox', { name: /Private key/ }), 'PEM TEXT');
+
+    expect(screen.queryByPlaceholderText('github_pat_…')).not.toBeInTheDocument();
+    expect(last().jsonData.github).toEqual({
+      auth: 'app',
+      appId: 12345,
+      installationId: 678,
+      repositories: [{ repo: 'acme/churn-model' }],
+    });
+    expect(last().secureJsonData).toEqual({ githubAppPrivateKey: 'PEM TEXT' });
+  });
+
+  it('shows a saved private key as configured without its value', () => {
+    setup({
+      jsonData: { github: { auth: 'app', appId: 1, installationId: 2 } },
+      secureJsonFields: { githubAppPrivateKey: true },
+    });
+
+    const key = screen.getByRole('textbox', { name: /Private key/ });
+    expect(key).toHaveValue('configured');
+    expect(key).toBeDisabled();
+  });
+
+  it('asks for the workflow file of workflow-run deployments', async () => {
+    const { last, user } = setup(oneRepo);
+    expect(screen.queryByRole('textbox', { name: /Workflow file/ })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('radio', { name: 'Workflow runs' }));
+    await user.type(screen.getByRole('textbox', { name: /Workflow file/ }), 'deploy.yml');
+    await user.type(screen.getByRole('textbox', { name: /Deploys to/ }), 'staging');
+
+    expect(last().jsonData.github?.repositories).toEqual([
+      { repo: 'acme/churn-model', deployments: [{ from: 'workflow', workflow: 'deploy.yml', environment: 'staging' }] },
+    ]);
+  });
+
+  it('maps GitHub environments for the Deployments API, keeping the text as typed', async () => {
+    const { last, user } = setup(oneRepo);
+
+    await user.click(screen.getByRole('radio', { name: 'Deployments API' }));
+    const environments = screen.getByRole('textbox', { name: /Environments/ });
+    await user.type(environments, 'prod=production,');
+    expect(environments).toHaveValue('prod=production,');
+    await user.type(environments, ' stg=staging');
+
+    expect(last().jsonData.github?.repositories?.[0].deployments).toEqual([
+      { from: 'deployments', environments: { prod: 'production', stg: 'staging' } },
+    ]);
+  });
+
+  it('maps the paths of a monorepo to services', async () => {
+    const { last, user } = setup(oneRepo);
+
+    await user.type(
+      screen.getByRole('textbox', { name: /Monorepo paths/ }),
+      'models/churn/**=churn, features/**=churn, models/fraud/**=fraud'
+    );
+
+    expect(last().jsonData.github?.repositories?.[0].paths).toEqual([
+      { globs: ['models/churn/**', 'features/**'], service: 'churn' },
+      { globs: ['models/fraud/**'], service: 'fraud' },
+    ]);
+  });
+
+  it('stops reading deployments when None is chosen, and removes a repository', async () => {
+    const { last, user } = setup({
+      jsonData: {
+        github: {
+          repositories: [{ repo: 'acme/a', deployments: [{ from: 'releases' }] }, { repo: 'acme/b' }],
+        },
+      },
+    });
+
+    await user.click(screen.getAllByRole('radio', { name: 'None' })[0]);
+    expect(last().jsonData.github?.repositories?.[0]).toEqual({ repo: 'acme/a', deployments: [] });
+
+    await user.click(screen.getByRole('button', { name: 'Remove repository 1' }));
+    expect(last().jsonData.github?.repositories).toEqual([{ repo: 'acme/b' }]);
+    expect(screen.getByRole('textbox', { name: 'Repository' })).toHaveValue('acme/b');
+  });
+
+  it('stores the incident label and the lookback', async () => {
+    const { last, user } = setup(oneRepo);
+
+    await user.type(screen.getByRole('textbox', { name: /Incident label/ }), 'outage');
+    await user.type(screen.getByRole('spinbutton', { name: /Lookback/ }), '30');
+
+    expect(last().jsonData.github).toEqual({
+      repositories: [{ repo: 'acme/churn-model' }],
+      incidentLabel: 'outage',
+      lookbackDays: 30,
+    });
+  });
+});
