@@ -209,7 +209,7 @@ func Load(s backend.DataSourceInstanceSettings) (Settings, error) {
 		out.Demo = *js.Demo
 	}
 	if !out.Demo && out.Feed == nil && out.GitHub == nil {
-		return Settings{}, errors.New("demo is off and no feed url is set, so there is nothing to read: set feed.url or turn demo on")
+		return Settings{}, errors.New("demo is off and no other source is set up, so there is nothing to read: set feed.url or a github repository, or turn demo on")
 	}
 	return out, nil
 }

@@ -126,7 +126,7 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		{"settings that are not an object", `[]`, nil,
 			"the settings are a JSON array, not an object: save the data source again"},
 		{"nothing to read", `{"demo": false}`, nil,
-			"demo is off and no feed url is set, so there is nothing to read: set feed.url or turn demo on"},
+			"demo is off and no other source is set up, so there is nothing to read: set feed.url or a github repository, or turn demo on"},
 		{"a feed url without a scheme", `{"feed": {"url": "host/events.ndjson"}}`, nil,
 			"feed: url must start with http:// or https://"},
 		{"bearer auth without a saved token", `{"feed": {"url": "https://host", "auth": "bearer"}}`, nil,
