@@ -137,28 +137,13 @@ func Link(set *events.Set, opts Options) *Model {
 // that an event without a team still groups with its service's team.
 func serviceTeams(set *events.Set) map[string]string {
 	teams := make(map[string]string)
-	note := func(c *events.Common) {
+	set.EachCommon(func(c *events.Common) {
 		if c.Team != "" {
 			if _, ok := teams[c.Service]; !ok {
 				teams[c.Service] = c.Team
 			}
 		}
-	}
-	for i := range set.Deployments {
-		note(&set.Deployments[i].Common)
-	}
-	for i := range set.Changes {
-		note(&set.Changes[i].Common)
-	}
-	for i := range set.Incidents {
-		note(&set.Incidents[i].Common)
-	}
-	for i := range set.Runs {
-		note(&set.Runs[i].Common)
-	}
-	for i := range set.Milestones {
-		note(&set.Milestones[i].Common)
-	}
+	})
 	return teams
 }
 

@@ -155,3 +155,23 @@ func (s *Set) Count(k Kind) int {
 	}
 	return 0
 }
+
+// EachCommon calls fn with the common fields of every event, kind by kind:
+// deployments, changes, incidents, runs, then milestones.
+func (s *Set) EachCommon(fn func(*Common)) {
+	for i := range s.Deployments {
+		fn(&s.Deployments[i].Common)
+	}
+	for i := range s.Changes {
+		fn(&s.Changes[i].Common)
+	}
+	for i := range s.Incidents {
+		fn(&s.Incidents[i].Common)
+	}
+	for i := range s.Runs {
+		fn(&s.Runs[i].Common)
+	}
+	for i := range s.Milestones {
+		fn(&s.Milestones[i].Common)
+	}
+}

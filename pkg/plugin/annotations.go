@@ -123,7 +123,7 @@ func valuesFrame(set *events.Set, d query.Dimension) *data.Frame {
 		}
 	}
 	if d == query.DimService || d == query.DimTeam {
-		forEachCommon(set, func(c *events.Common) {
+		set.EachCommon(func(c *events.Common) {
 			if d == query.DimService {
 				note(c.Service)
 			} else {
@@ -140,22 +140,4 @@ func valuesFrame(set *events.Set, d query.Dimension) *data.Frame {
 		data.NewField("text", nil, values),
 		data.NewField("value", nil, slices.Clone(values)),
 	)
-}
-
-func forEachCommon(set *events.Set, fn func(*events.Common)) {
-	for i := range set.Changes {
-		fn(&set.Changes[i].Common)
-	}
-	for i := range set.Deployments {
-		fn(&set.Deployments[i].Common)
-	}
-	for i := range set.Incidents {
-		fn(&set.Incidents[i].Common)
-	}
-	for i := range set.Runs {
-		fn(&set.Runs[i].Common)
-	}
-	for i := range set.Milestones {
-		fn(&set.Milestones[i].Common)
-	}
 }
