@@ -119,3 +119,8 @@ export const DEFAULT_FEED_TIMEOUT_SECONDS = 30;
 export const DEFAULT_FEED_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_GITHUB_INCIDENT_LABEL = 'incident';
 export const DEFAULT_GITHUB_LOOKBACK_DAYS = 90;
+export const DEFAULT_GITHUB_HISTORY_DAYS = 180;
+export const DEFAULT_GITHUB_MAX_IN_FLIGHT = 4;
+export const DEFAULT_GITHUB_TIMEOUT_SECONDS = 120;
+/** MAX_GITHUB_IN_FLIGHT is the most requests at once pkg/settings accepts. */
+export const MAX_GITHUB_IN_FLIGHT = 20;

@@ -86,9 +86,11 @@ func TestLoadGitHub(t *testing.T) {
 					Owner: "acme", Name: "ml-platform", Service: "platform", Team: "ml", IncidentLabel: "sev",
 					Paths: []github.PathService{{Globs: []string{"models/churn/**"}, Service: "churn", Team: "growth"}},
 					Deployments: []github.Deployments{
-						{From: "deployments", Environments: map[string]string{"prod": "production"}, Environment: "production"},
+						// Load keeps the rules as saved: the Source fills in
+						// the default environment on its own copy.
+						{From: "deployments", Environments: map[string]string{"prod": "production"}},
 						{From: "workflow", Workflow: "deploy.yml", Environment: "staging", Service: "churn"},
-						{From: "releases", TagPrefix: "features/", Environment: "production"},
+						{From: "releases", TagPrefix: "features/"},
 					},
 				}}
 			},

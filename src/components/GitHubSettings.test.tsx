@@ -1,5 +1,5 @@
 import { DataSourceSettings } from '@grafana/data';
-import { render, screen } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
 
@@ -145,6 +145,84 @@ describe('GitHubSettings', () => {
       { globs: ['models/churn/**', 'features/**'], service: 'churn' },
       { globs: ['models/fraud/**'], service: 'fraud' },
     ]);
+  });
+
+  it('keeps several deployment rules of a repository, each with its own source', async () => {
+    const { last, user } = setup(oneRepo);
+    expect(screen.queryByRole('button', { name: /Add a deployment rule/ })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('radio', { name: 'Releases' }));
+    await user.type(screen.getByRole('textbox', { name: /Tag prefix/ }), 'churn/');
+    await user.click(screen.getByRole('button', { name: 'Add a deployment rule to repository 1' }));
+    const second = screen.getByRole('group', { name: 'Deployment rule 2' });
+    expect(within(second).queryByRole('radio', { name: 'None' })).not.toBeInTheDocument();
+    await user.click(within(second).getByRole('radio', { name: 'Workflow runs' }));
+    await user.type(within(second).getByRole('textbox', { name: /Workflow file/ }), 'deploy.yml');
+    await user.type(within(second).getByRole('textbox', { name: /Service deployed/ }), 'fraud');
+
+    expect(last().jsonData.github?.repositories?.[0].deployments).toEqual([
+      { from: 'releases', tagPrefix: 'churn/' },
+      { from: 'workflow', workflow: 'deploy.yml', service: 'fraud' },
+    ]);
+
+    await user.click(screen.getByRole('button', { name: 'Remove deployment rule 1' }));
+    expect(last().jsonData.github?.repositories?.[0].deployments).toEqual([
+      { from: 'workflow', workflow: 'deploy.yml', service: 'fraud' },
+    ]);
+    expect(screen.getByRole('textbox', { name: /Workflow file/ })).toHaveValue('deploy.yml');
+    expect(screen.queryByRole('button', { name: /Remove deployment rule/ })).not.toBeInTheDocument();
+  });
+
+  it('gives a monorepo path the team written after its service', async () => {
+    const { last, user } = setup(oneRepo);
+    const paths = screen.getByRole('textbox', { name: /Monorepo paths/ });
+
+    await user.type(paths, 'models/churn/**=churn, features/**=churn:growth, models/fraud/**=fraud:risk');
+
+    expect(last().jsonData.github?.repositories?.[0].paths).toEqual([
+      { globs: ['models/churn/**', 'features/**'], service: 'churn', team: 'growth' },
+      { globs: ['models/fraud/**'], service: 'fraud', team: 'risk' },
+    ]);
+    expect(paths).toHaveValue('models/churn/**=churn, features/**=churn:growth, models/fraud/**=fraud:risk');
+  });
+
+  it('shows the saved team of a monorepo path once, after its first glob', () => {
+    setup({
+      jsonData: {
+        github: {
+          repositories: [
+            {
+              repo: 'acme/ml',
+              paths: [{ globs: ['models/churn/**', 'features/**'], service: 'churn', team: 'growth' }],
+            },
+          ],
+        },
+      },
+    });
+
+    expect(screen.getByRole('textbox', { name: /Monorepo paths/ })).toHaveValue(
+      'models/churn/**=churn:growth, features/**=churn'
+    );
+  });
+
+  it('stores the history, requests at once and timeout of the Advanced section as numbers', async () => {
+    const { last, user } = setup(oneRepo);
+    expect(screen.queryByRole('spinbutton', { name: /History/ })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Advanced' }));
+    await user.type(screen.getByRole('spinbutton', { name: /History/ }), '60');
+    await user.type(screen.getByRole('spinbutton', { name: /Requests at once/ }), '8');
+    await user.type(screen.getByRole('spinbutton', { name: /Timeout/ }), '90');
+
+    expect(last().jsonData.github).toEqual({
+      repositories: [{ repo: 'acme/churn-model' }],
+      historyDays: 60,
+      maxInFlight: 8,
+      timeoutSeconds: 90,
+    });
+
+    await user.clear(screen.getByRole('spinbutton', { name: /Timeout/ }));
+    expect(last().jsonData.github?.timeoutSeconds).toBeUndefined();
   });
 
   it('stops reading deployments when None is chosen, and removes a repository', async () => {

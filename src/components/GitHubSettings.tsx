@@ -6,6 +6,7 @@ import {
 } from '@grafana/data';
 import {
   Button,
+  Collapse,
   Field,
   FieldSet,
   Input,
@@ -19,8 +20,11 @@ import React, { FormEvent, useState } from 'react';
 
 import {
   DEFAULT_ENVIRONMENT,
+  DEFAULT_GITHUB_HISTORY_DAYS,
   DEFAULT_GITHUB_INCIDENT_LABEL,
   DEFAULT_GITHUB_LOOKBACK_DAYS,
+  DEFAULT_GITHUB_MAX_IN_FLIGHT,
+  DEFAULT_GITHUB_TIMEOUT_SECONDS,
   FourKeysOptions,
   FourKeysSecrets,
   GitHubAuth,
@@ -29,6 +33,7 @@ import {
   GitHubDeploymentsFrom,
   GitHubPaths,
   GitHubRepository,
+  MAX_GITHUB_IN_FLIGHT,
 } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
@@ -89,24 +94,33 @@ function environmentsToText(environments?: Record<string, string>): string {
   return formatPairs(Object.entries(environments ?? {}));
 }
 
-/** pathsFromText reads "glob=service" pairs, one path mapping per service, keeping each service's team. */
-function pathsFromText(text: string, before: GitHubPaths[] = []): GitHubPaths[] | undefined {
+/**
+ * pathsFromText reads "glob=service:team" pairs (the team is optional) into one
+ * path mapping per service. A service takes the first team any of its globs names.
+ */
+function pathsFromText(text: string): GitHubPaths[] | undefined {
   const byService = new Map<string, GitHubPaths>();
-  for (const [glob, service] of parsePairs(text)) {
-    const paths = byService.get(service) ?? {
-      service,
-      team: before.find((p) => p.service === service)?.team,
-      globs: [],
-    };
+  for (const [glob, target] of parsePairs(text)) {
+    const [service, ...team] = target.split(':').map((part) => part.trim());
+    const paths = byService.get(service) ?? { globs: [], service };
     paths.globs = [...(paths.globs ?? []), glob];
+    paths.team = paths.team || team.join(':') || undefined;
     byService.set(service, paths);
   }
   const out = [...byService.values()].map((p) => (p.team ? p : { globs: p.globs, service: p.service }));
   return out.length > 0 ? out : undefined;
 }
 
+/** pathsToText writes the team once, after the first glob of its service. */
 function pathsToText(paths?: GitHubPaths[]): string {
-  return formatPairs((paths ?? []).flatMap((p) => (p.globs ?? []).map((g): [string, string] => [g, p.service ?? ''])));
+  return formatPairs(
+    (paths ?? []).flatMap((p) =>
+      (p.globs ?? []).map((g, i): [string, string] => [
+        g,
+        i === 0 && p.team ? `${p.service}:${p.team}` : (p.service ?? ''),
+      ])
+    )
+  );
 }
 
 interface PairsInputProps {
@@ -114,6 +128,8 @@ interface PairsInputProps {
   placeholder: string;
   /** text is the saved value written out; the input keeps what the user typed while it means the same. */
   text: string;
+  /** normalize writes text out as it would be saved. */
+  normalize: (text: string) => string;
   onChange: (text: string) => void;
 }
 
@@ -122,9 +138,9 @@ interface PairsInputProps {
  * user's own text, trailing comma and all, as long as that text reads as the
  * saved value, and the saved value otherwise.
  */
-function PairsInput({ id, placeholder, text, onChange }: PairsInputProps) {
+function PairsInput({ id, placeholder, text, normalize, onChange }: PairsInputProps) {
   const [draft, setDraft] = useState(text);
-  const shown = formatPairs(parsePairs(draft)) === text ? draft : text;
+  const shown = normalize(draft) === text ? draft : text;
   return (
     <Input
       id={id}
@@ -139,6 +155,102 @@ function PairsInput({ id, placeholder, text, onChange }: PairsInputProps) {
   );
 }
 
+interface DeploymentRuleProps {
+  /** id prefixes the ids of the rule's inputs. */
+  id: string;
+  label: string;
+  rule?: GitHubDeployments;
+  /** alone is set for a repository's only rule, which None removes. */
+  alone: boolean;
+  onChange: (rule?: GitHubDeployments) => void;
+  onRemove?: () => void;
+}
+
+function DeploymentRule({ id, label, rule, alone, onChange, onRemove }: DeploymentRuleProps) {
+  const choice: DeploymentsChoice = rule?.from ?? 'none';
+  const options = alone ? deploymentsOptions : deploymentsOptions.filter((o) => o.value !== 'none');
+  const set = (patch: Partial<GitHubDeployments>) => onChange({ ...rule, ...patch });
+  const text = (e: FormEvent<HTMLInputElement>) => e.currentTarget.value || undefined;
+
+  return (
+    <FieldSet label={label}>
+      <Stack direction="row" wrap="wrap" gap={1} alignItems="flex-end">
+        <Field label="Deployments from">
+          <RadioButtonGroup<DeploymentsChoice>
+            options={options}
+            value={choice}
+            onChange={(v) => (v === 'none' ? onChange(undefined) : set({ from: v }))}
+          />
+        </Field>
+        {onRemove && (
+          <Button variant="secondary" icon="trash-alt" aria-label={`Remove ${label.toLowerCase()}`} onClick={onRemove}>
+            Remove rule
+          </Button>
+        )}
+      </Stack>
+      {choice === 'deployments' && (
+        <Field
+          label="Environments"
+          description="GitHub environment=environment of the metrics; only these are read. Empty reads every environment under its own name."
+        >
+          <PairsInput
+            id={`${id}-environments`}
+            placeholder="prod=production, staging=staging"
+            text={environmentsToText(rule?.environments)}
+            normalize={(t) => environmentsToText(environmentsFromText(t))}
+            onChange={(t) => set({ environments: environmentsFromText(t) })}
+          />
+        </Field>
+      )}
+      {choice === 'workflow' && (
+        <Field label="Workflow file" description="The workflow whose completed runs are deployments">
+          <Input
+            id={`${id}-workflow`}
+            width={ROW_INPUT_WIDTH}
+            placeholder="deploy.yml"
+            value={rule?.workflow ?? ''}
+            onChange={(e) => set({ workflow: text(e) })}
+          />
+        </Field>
+      )}
+      {choice === 'releases' && (
+        <Field label="Tag prefix" description="Only releases whose tag starts with it; empty takes all">
+          <Input
+            id={`${id}-tag-prefix`}
+            width={ROW_INPUT_WIDTH}
+            placeholder="churn/"
+            value={rule?.tagPrefix ?? ''}
+            onChange={(e) => set({ tagPrefix: text(e) })}
+          />
+        </Field>
+      )}
+      {choice !== 'none' && (
+        <Stack direction="row" wrap="wrap" gap={1}>
+          {(choice === 'workflow' || choice === 'releases') && (
+            <Field label="Deploys to" description="The environment of these deployments">
+              <Input
+                id={`${id}-environment`}
+                width={ROW_INPUT_WIDTH}
+                placeholder={DEFAULT_ENVIRONMENT}
+                value={rule?.environment ?? ''}
+                onChange={(e) => set({ environment: text(e) })}
+              />
+            </Field>
+          )}
+          <Field label="Service deployed" description="Empty means the repository's service">
+            <Input
+              id={`${id}-service`}
+              width={ROW_INPUT_WIDTH}
+              value={rule?.service ?? ''}
+              onChange={(e) => set({ service: text(e) })}
+            />
+          </Field>
+        </Stack>
+      )}
+    </FieldSet>
+  );
+}
+
 interface RepositoryRowProps {
   index: number;
   repo: GitHubRepository;
@@ -148,10 +260,10 @@ interface RepositoryRowProps {
 
 function RepositoryRow({ index, repo, onChange, onRemove }: RepositoryRowProps) {
   const id = (field: string) => `github-repo-${index}-${field}`;
-  const [rule, ...moreRules] = repo.deployments ?? [];
-  const choice: DeploymentsChoice = rule?.from ?? 'none';
+  const rules = repo.deployments ?? [];
   const set = (patch: Partial<GitHubRepository>) => onChange({ ...repo, ...patch });
-  const setRule = (patch: Partial<GitHubDeployments>) => set({ deployments: [{ ...rule, ...patch }, ...moreRules] });
+  const setRule = (j: number, rule?: GitHubDeployments) =>
+    set({ deployments: rule ? [...rules.slice(0, j), rule, ...rules.slice(j + 1)] : rules.filter((_, k) => k !== j) });
   const text = (e: FormEvent<HTMLInputElement>) => e.currentTarget.value || undefined;
 
   return (
@@ -187,76 +299,94 @@ function RepositoryRow({ index, repo, onChange, onRemove }: RepositoryRowProps) 
           Remove
         </Button>
       </Stack>
-      <Field label="Deployments from">
-        <RadioButtonGroup<DeploymentsChoice>
-          options={deploymentsOptions}
-          value={choice}
-          onChange={(v) => set({ deployments: v === 'none' ? moreRules : [{ ...rule, from: v }, ...moreRules] })}
+      {(rules.length > 0 ? rules : [undefined]).map((rule, j) => (
+        <DeploymentRule
+          key={j}
+          id={id(`rule-${j}`)}
+          label={`Deployment rule ${j + 1}`}
+          rule={rule}
+          alone={rules.length <= 1}
+          onChange={(r) => setRule(j, r)}
+          onRemove={rules.length > 1 ? () => setRule(j) : undefined}
         />
-      </Field>
-      {choice === 'deployments' && (
-        <Field
-          label="Environments"
-          description="GitHub environment=environment of the metrics; only these are read. Empty reads every environment under its own name."
+      ))}
+      {rules.length > 0 && (
+        <Button
+          variant="secondary"
+          icon="plus"
+          aria-label={`Add a deployment rule to repository ${index + 1}`}
+          onClick={() => set({ deployments: [...rules, { from: 'releases' }] })}
         >
-          <PairsInput
-            id={id('environments')}
-            placeholder="prod=production, staging=staging"
-            text={environmentsToText(rule?.environments)}
-            onChange={(t) => setRule({ environments: environmentsFromText(t) })}
-          />
-        </Field>
-      )}
-      {choice === 'workflow' && (
-        <Field label="Workflow file" description="The workflow whose completed runs are deployments">
-          <Input
-            id={id('workflow')}
-            width={ROW_INPUT_WIDTH}
-            placeholder="deploy.yml"
-            value={rule?.workflow ?? ''}
-            onChange={(e) => setRule({ workflow: text(e) })}
-          />
-        </Field>
-      )}
-      {choice === 'releases' && (
-        <Field label="Tag prefix" description="Only releases whose tag starts with it; empty takes all">
-          <Input
-            id={id('tag-prefix')}
-            width={ROW_INPUT_WIDTH}
-            placeholder="churn/"
-            value={rule?.tagPrefix ?? ''}
-            onChange={(e) => setRule({ tagPrefix: text(e) })}
-          />
-        </Field>
-      )}
-      {(choice === 'workflow' || choice === 'releases') && (
-        <Field label="Deploys to" description="The environment of these deployments">
-          <Input
-            id={id('environment')}
-            width={ROW_INPUT_WIDTH}
-            placeholder={DEFAULT_ENVIRONMENT}
-            value={rule?.environment ?? ''}
-            onChange={(e) => setRule({ environment: text(e) })}
-          />
-        </Field>
-      )}
-      {moreRules.length > 0 && (
-        <Text color="secondary" element="p">
-          {`${moreRules.length} more deployment rules, set in the JSON settings, are kept as they are.`}
-        </Text>
+          Add deployment rule
+        </Button>
       )}
       <Field
         label="Monorepo paths"
-        description="For a repository of several services: glob=service pairs; a pull request belongs to every service whose globs match its files"
+        description="For a repository of several services: glob=service or glob=service:team pairs; a pull request belongs to every service whose globs match its files"
       >
         <PairsInput
           id={id('paths')}
-          placeholder="models/churn/**=churn, pipelines/**=features"
+          placeholder="models/churn/**=churn:growth, pipelines/**=features"
           text={pathsToText(repo.paths)}
-          onChange={(t) => set({ paths: pathsFromText(t, repo.paths) })}
+          normalize={(t) => pathsToText(pathsFromText(t))}
+          onChange={(t) => set({ paths: pathsFromText(t) })}
         />
       </Field>
     </FieldSet>
+  );
+}
+
+interface AdvancedProps {
+  github: GitHubConfig;
+  onChange: (patch: Partial<GitHubConfig>) => void;
+}
+
+/** Advanced holds the limits most data sources leave at their defaults. */
+function Advanced({ github, onChange }: AdvancedProps) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Collapse label="Advanced" isOpen={open} onToggle={() => setOpen(!open)}>
+      <Field label="History (days)" description="Pull requests, deployments and issues older than this are not read">
+        <Input
+          id="github-history-days"
+          type="number"
+          min={1}
+          width={12}
+          placeholder={String(DEFAULT_GITHUB_HISTORY_DAYS)}
+          value={github.historyDays ?? ''}
+          onChange={(e) => onChange({ historyDays: wholeOrUndefined(e) })}
+        />
+      </Field>
+      <Field
+        label="Requests at once"
+        description={`How many requests to GitHub may run at the same time, at most ${MAX_GITHUB_IN_FLIGHT}`}
+      >
+        <Input
+          id="github-max-in-flight"
+          type="number"
+          min={1}
+          max={MAX_GITHUB_IN_FLIGHT}
+          width={12}
+          placeholder={String(DEFAULT_GITHUB_MAX_IN_FLIGHT)}
+          value={github.maxInFlight ?? ''}
+          onChange={(e) => onChange({ maxInFlight: wholeOrUndefined(e) })}
+        />
+      </Field>
+      <Field
+        label="Timeout (seconds)"
+        description="How long one read of every repository may take, waits on rate limits included"
+      >
+        <Input
+          id="github-timeout-seconds"
+          type="number"
+          min={1}
+          width={12}
+          placeholder={String(DEFAULT_GITHUB_TIMEOUT_SECONDS)}
+          value={github.timeoutSeconds ?? ''}
+          onChange={(e) => onChange({ timeoutSeconds: wholeOrUndefined(e) })}
+        />
+      </Field>
+    </Collapse>
   );
 }
 
@@ -384,6 +514,7 @@ export function GitHubSettings(props: Props) {
           onChange={(e) => setGitHub({ lookbackDays: wholeOrUndefined(e) })}
         />
       </Field>
+      <Advanced github={github} onChange={setGitHub} />
     </FieldSet>
   );
 }

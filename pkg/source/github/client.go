@@ -192,7 +192,8 @@ func (c *client) decode(body []byte, rawURL string, v any) error {
 }
 
 // send makes one request, waiting and trying again on rate limits as long
-// as ctx allows.
+// as ctx allows. A refused or failed answer comes back with its error, so
+// that a caller may look at its status.
 func (c *client) send(ctx context.Context, method, rawURL string, header http.Header, payload []byte, k call) (answer, error) {
 	for attempt := 1; ; attempt++ {
 		if err := c.waitForQuota(ctx); err != nil {
@@ -205,7 +206,7 @@ func (c *client) send(ctx context.Context, method, rawURL string, header http.He
 		wait, limited := c.limitWait(a)
 		if !limited {
 			if err := c.statusError(a, k); err != nil {
-				return answer{}, err
+				return a, err
 			}
 			return a, nil
 		}

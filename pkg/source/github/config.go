@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +228,11 @@ func (c Config) checkAuth() error {
 	return nil
 }
 
+// withDefaults returns a copy of r with its defaults filled in; the slices
+// are copied too, so that the caller's Config stays as it was.
 func (r Repository) withDefaults() (Repository, error) {
+	r.Paths = slices.Clone(r.Paths)
+	r.Deployments = slices.Clone(r.Deployments)
 	r.Owner, r.Name = strings.TrimSpace(r.Owner), strings.TrimSpace(r.Name)
 	if r.Owner == "" || r.Name == "" || strings.Contains(r.Owner, "/") || strings.Contains(r.Name, "/") {
 		return r, fmt.Errorf("github: repository %q is not owner/repo: write it as owner/repo, or owner/pattern such as acme/ml-*", r.FullName())

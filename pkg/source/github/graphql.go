@@ -15,11 +15,17 @@ import (
 // many merged pull requests at once, where REST needs a request or two for
 // each. Pull requests with more than a page of either are left to REST,
 // which pages them; so is everything when GraphQL fails, which REST then
-// explains with its own errors.
+// explains with its own errors. Only a server that has no GraphQL API, or
+// whose schema lacks a field the query asks for, loses GraphQL for good; a
+// 5xx, a timeout or a refusal may pass, so the next fetch tries again.
 
 // graphQLBatch is how many pull requests one query asks for; with 100
 // commits and 100 files each it stays far below GitHub's node limit.
 const graphQLBatch = 50
+
+// errNoGraphQL marks an answer that shows GraphQL cannot work on this
+// server, however often it is asked.
+var errNoGraphQL = errors.New("github: the server has no GraphQL API the plugin can use")
 
 type graphQLConn struct {
 	PageInfo struct {
@@ -31,7 +37,8 @@ type graphQLConn struct {
 // prefetchPulls stores the details of the pull requests GraphQL can give in
 // full, so that pullDetail finds them. Only a rate limit is an error.
 func (s *Source) prefetchPulls(ctx context.Context, r Repository, pulls []ghPull) error {
-	if s.noGraphQL.Load() {
+	fetch := s.fetches.Load() // zero before the first Fetch
+	if s.noGraphQL.Load() || (fetch != 0 && s.restFetch.Load() == fetch) {
 		return nil
 	}
 	var todo []ghPull
@@ -51,8 +58,11 @@ func (s *Source) prefetchPulls(ctx context.Context, r Repository, pulls []ghPull
 		switch {
 		case errors.As(err, &limited):
 			return err
+		case errors.Is(err, errNoGraphQL):
+			s.noGraphQL.Store(true)
+			return nil
 		case err != nil:
-			s.noGraphQL.Store(true) // REST reads them, and says what is wrong
+			s.restFetch.Store(fetch) // REST reads them, and says what is wrong
 			return nil
 		}
 	}
@@ -82,6 +92,9 @@ func (s *Source) queryPulls(ctx context.Context, r Repository, batch []ghPull) e
 
 	k := call{repo: r.FullName(), what: "the commits of its pull requests", permission: "Pull requests"}
 	a, err := s.c.send(ctx, http.MethodPost, s.graphql.String(), nil, payload, k)
+	if a.code == http.StatusNotFound {
+		return fmt.Errorf("%w: %s answered 404", errNoGraphQL, s.graphql.Redacted())
+	}
 	if err != nil {
 		return err
 	}
@@ -92,13 +105,15 @@ func (s *Source) queryPulls(ctx context.Context, r Repository, batch []ghPull) e
 				Files   *graphQLConn `json:"files"`
 			} `json:"repository"`
 		} `json:"data"`
-		Errors []struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"errors"`
+		Errors []graphQLError `json:"errors"`
 	}
 	if err := json.Unmarshal(a.body, &out); err != nil {
 		return fmt.Errorf("github: the GraphQL answer is not JSON: %w", err)
+	}
+	for _, e := range out.Errors {
+		if e.undefinedField() {
+			return fmt.Errorf("%w: %s", errNoGraphQL, e.Message)
+		}
 	}
 	if len(out.Errors) > 0 && out.Data.Repository == nil {
 		return fmt.Errorf("github: GraphQL answered %s: %s", out.Errors[0].Type, out.Errors[0].Message)
@@ -118,6 +133,21 @@ func (s *Source) queryPulls(ctx context.Context, r Repository, batch []ghPull) e
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+type graphQLError struct {
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	Extensions struct {
+		Code string `json:"code"`
+	} `json:"extensions"`
+}
+
+// undefinedField reports a schema error: the query names a field the
+// server's schema does not have, as an older GitHub Enterprise Server may
+// not. GitHub sets the code undefinedField; the message is the fallback.
+func (e graphQLError) undefinedField() bool {
+	return e.Extensions.Code == "undefinedField" || strings.Contains(e.Message, "doesn't exist on type")
 }
 
 func detailFromGraphQL(commits graphQLConn, files *graphQLConn) (pullDetail, bool) {

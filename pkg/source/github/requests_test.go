@@ -466,3 +466,87 @@ func TestWithoutGraphQLEverythingIsReadByREST(t *testing.T) {
 	require.Equal(t, 1, f.hits("/graphql"), "GraphQL is not tried again once it failed")
 	require.Equal(t, 1, f.hits("/repos/acme/churn-model/pulls/1/commits"))
 }
+
+func TestOnlyAMissingGraphQLAPITurnsGraphQLOffForGood(t *testing.T) {
+	// Only the timeout case shortens the client's timeout, so that a busy
+	// machine cannot time out the requests of the other cases.
+	const requestTimeout = time.Second
+	fail := func(code int, body string) func(w http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.Header().Set("X-GitHub-Request-Id", "CAFE:1234:5678")
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte(body))
+		}
+	}
+	tests := []struct {
+		name    string
+		answer  func(w http.ResponseWriter)
+		forGood bool
+	}{
+		{"a 502 Bad Gateway is tried again on the next fetch",
+			fail(http.StatusBadGateway, `{"message":"Server Error"}`), false},
+		{"a 503 Service Unavailable is tried again on the next fetch",
+			fail(http.StatusServiceUnavailable, `{"message":"Service Unavailable"}`), false},
+		{"a GraphQL error about the service is tried again on the next fetch",
+			fail(http.StatusOK, `{"errors":[{"type":"SERVICE_UNAVAILABLE","message":"Something went wrong"}]}`), false},
+		{"a dropped connection is tried again on the next fetch", func(w http.ResponseWriter) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			require.NoError(t, err)
+			_ = conn.Close()
+		}, false},
+		{"a timeout is tried again on the next fetch", func(http.ResponseWriter) {
+			time.Sleep(3 * requestTimeout)
+		}, false},
+		{"a 404 at the GraphQL endpoint turns it off",
+			fail(http.StatusNotFound, `{"message":"Not Found"}`), true},
+		{"a schema error for a missing field turns it off",
+			fail(http.StatusOK, `{"errors":[{"message":"Field 'files' doesn't exist on type 'PullRequest'",`+
+				`"extensions":{"code":"undefinedField","typeName":"PullRequest","fieldName":"files"}}]}`), true},
+		{"a schema error known by its message alone turns it off",
+			fail(http.StatusOK, `{"errors":[{"message":"Field 'commits' doesn't exist on type 'PullRequest'"}]}`), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withGraphQL, _, _, _ := fetchChurn(t)
+
+			f := newFake(t, &fakeClock{t: testNow}, "churn-model.json")
+			f.pageSize = 2
+			var failed atomic.Bool
+			f.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != "/graphql" || failed.Swap(true) {
+					return false
+				}
+				tt.answer(w)
+				return true
+			}
+			s := newSource(t, f, churnConfig())
+			if strings.HasPrefix(tt.name, "a timeout") {
+				s.c.http.Timeout = requestTimeout
+			}
+
+			set, _, err := s.Fetch(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, withGraphQL.Changes, set.Changes, "REST read what GraphQL did not")
+			require.Equal(t, 1, f.hits("/graphql"))
+			require.Equal(t, 1, f.hits("/repos/acme/churn-model/pulls/1/commits"), "read by REST in the fetch that failed")
+
+			// New pull requests merged since: forget the ones read, so that
+			// the next fetch has some to ask GraphQL about.
+			s.mu.Lock()
+			clear(s.pulls)
+			s.mu.Unlock()
+			set, _, err = s.Fetch(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, withGraphQL.Changes, set.Changes)
+			if tt.forGood {
+				require.Equal(t, 1, f.hits("/graphql"), "GraphQL is not tried again")
+				require.Equal(t, 2, f.hits("/repos/acme/churn-model/pulls/1/commits"), "REST reads them again")
+				return
+			}
+			require.Equal(t, 2, f.hits("/graphql"), "GraphQL is tried again")
+			require.Len(t, f.graphQLQueries, 1, "and answers")
+			require.Equal(t, 1, f.hits("/repos/acme/churn-model/pulls/1/commits"), "GraphQL gave them")
+		})
+	}
+}

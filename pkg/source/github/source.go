@@ -30,7 +30,13 @@ type Source struct {
 	graphql *url.URL
 	c       *client
 
-	noGraphQL atomic.Bool // set once GraphQL failed; REST reads everything then
+	// noGraphQL is set once the server showed it has no GraphQL API, or not
+	// the fields the queries use; REST reads everything then. A failure that
+	// may pass sets restFetch to the number of the fetch it happened in, and
+	// only that fetch reads by REST.
+	noGraphQL atomic.Bool
+	fetches   atomic.Uint64
+	restFetch atomic.Uint64
 
 	mu       sync.Mutex
 	pulls    map[string]pullDetail // by repo, number and merge commit
@@ -159,6 +165,7 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	s.c.startFetch()
+	s.fetches.Add(1)
 
 	var rep events.Report
 	repos, err := s.expand(ctx)

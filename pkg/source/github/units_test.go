@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/stretchr/testify/require"
 )
 
@@ -166,6 +167,41 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 	require.NoError(t, Config{Token: "t", Repositories: repo}.Validate())
+}
+
+func TestNewLeavesTheCallersConfigAsItWas(t *testing.T) {
+	cfg := Config{
+		Token: "t",
+		Repositories: []Repository{{
+			Owner: " acme ", Name: "churn-model",
+			Paths: []PathService{{Globs: []string{"models/churn/**"}, Service: "churn"}},
+			Deployments: []Deployments{
+				{From: FromReleases},
+				{From: FromWorkflow, Workflow: "deploy.yml", Environment: "staging"},
+			},
+		}},
+	}
+	want := Config{
+		Token: "t",
+		Repositories: []Repository{{
+			Owner: " acme ", Name: "churn-model",
+			Paths: []PathService{{Globs: []string{"models/churn/**"}, Service: "churn"}},
+			Deployments: []Deployments{
+				{From: FromReleases},
+				{From: FromWorkflow, Workflow: "deploy.yml", Environment: "staging"},
+			},
+		}},
+	}
+
+	s, err := New(cfg, httpclient.Options{})
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, want, cfg, "no default was written into the caller's slices")
+
+	got := s.cfg.Repositories[0]
+	require.Equal(t, "acme", got.Owner)
+	require.Equal(t, "production", got.Deployments[0].Environment, "the Source has its defaults")
+	require.Equal(t, "staging", got.Deployments[1].Environment)
 }
 
 func TestConfigStringLeavesOutSecrets(t *testing.T) {
