@@ -1,0 +1,305 @@
+package mlflow
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
+)
+
+func ms(minutes int) int64 { return t0.Add(time.Duration(minutes) * time.Minute).UnixMilli() }
+
+// fake is a tracking server that pages its lists like MLflow does.
+type fake struct {
+	experiments []map[string]any
+	runs        []map[string]any
+	models      []map[string]any
+	versions    []map[string]any
+	requests    []string
+}
+
+func page(w http.ResponseWriter, key string, all []map[string]any, size int, token string) {
+	from, _ := strconv.Atoi(token)
+	to := min(from+size, len(all))
+	out := map[string]any{key: all[from:to]}
+	if to < len(all) {
+		out["next_page_token"] = strconv.Itoa(to)
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.requests = append(f.requests, r.URL.Path)
+	var body struct {
+		MaxResults int    `json:"max_results"`
+		PageToken  string `json:"page_token"`
+	}
+	if r.Method == http.MethodPost {
+		_ = json.NewDecoder(r.Body).Decode(&body)
+	} else {
+		body.MaxResults, _ = strconv.Atoi(r.URL.Query().Get("max_results"))
+		body.PageToken = r.URL.Query().Get("page_token")
+	}
+	switch strings.TrimPrefix(r.URL.Path, apiPath) {
+	case "experiments/search":
+		page(w, "experiments", f.experiments, body.MaxResults, body.PageToken)
+	case "runs/search":
+		page(w, "runs", f.runs, body.MaxResults, body.PageToken)
+	case "registered-models/search":
+		page(w, "registered_models", f.models, body.MaxResults, body.PageToken)
+	case "model-versions/search":
+		page(w, "model_versions", f.versions, body.MaxResults, body.PageToken)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func newFake() *fake {
+	f := &fake{
+		experiments: []map[string]any{
+			{"experiment_id": "1", "name": "churn", "creation_time": ms(0)},
+			{"experiment_id": "2", "name": "/Users/ana/fraud", "creation_time": ms(10)},
+		},
+		models: []map[string]any{{"name": "churn", "aliases": []any{}}},
+		versions: []map[string]any{
+			{"name": "churn", "version": "1", "creation_timestamp": ms(100), "run_id": "r1"},
+			{"name": "churn", "version": "2", "creation_timestamp": ms(200), "run_id": "r2",
+				"tags": []any{map[string]any{"key": "deployed_at", "value": "2026-03-01T13:30:00Z"}}},
+		},
+	}
+	statuses := []string{"FINISHED", "FAILED", "KILLED", "RUNNING"}
+	for i, st := range statuses {
+		info := map[string]any{"run_id": "r" + strconv.Itoa(i+1), "experiment_id": "1", "status": st,
+			"start_time": ms(20 + i), "end_time": ms(30 + i)}
+		tags := []any{}
+		if i == 1 {
+			tags = append(tags, map[string]any{"key": GitCommitTag, "value": "abc123"})
+		}
+		f.runs = append(f.runs, map[string]any{"info": info, "data": map[string]any{"tags": tags}})
+	}
+	return f
+}
+
+func (f *fake) setAlias(name, version string) {
+	f.models[0]["aliases"] = []any{map[string]any{"alias": name, "version": version}}
+}
+
+func newSource(t *testing.T, srv *httptest.Server, cfg Config) *Source {
+	t.Helper()
+	cfg.URL = srv.URL
+	s, err := New(cfg, httpclient.Options{})
+	require.NoError(t, err)
+	return s
+}
+
+func TestFetch(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	clock := t0
+	s := newSource(t, srv, Config{PageSize: 1, Now: func() time.Time { return clock },
+		Services: map[string]string{"/Users/ana/fraud": "fraud"}})
+	ctx := context.Background()
+
+	// champion: v1 at 12:00, v2 at 14:00 (its tag says 13:30), back to v1 at 16:00.
+	for i, v := range []string{"1", "2", "1"} {
+		clock = t0.Add(time.Duration(3+2*i) * time.Hour)
+		f.setAlias("champion", v)
+		require.NoError(t, s.Poll(ctx))
+	}
+	set, rep, err := s.Fetch(ctx)
+	require.NoError(t, err)
+	require.Zero(t, rep.Skipped, rep.String())
+
+	t.Run("runs keep their status, experiment and service", func(t *testing.T) {
+		require.Len(t, set.Runs, 4)
+		want := []events.RunStatus{events.RunFinished, events.RunFailed, events.RunKilled, events.RunRunning}
+		for i, r := range set.Runs {
+			require.Equal(t, want[i], r.Status)
+			require.Equal(t, "churn", r.Service)
+			require.Equal(t, time.UnixMilli(ms(20+i)).UTC(), r.Time)
+		}
+		require.True(t, set.Runs[3].End.IsZero(), "a running run has no end")
+		require.Equal(t, time.UnixMilli(ms(30)).UTC(), set.Runs[0].End)
+	})
+
+	t.Run("experiments are kickoffs, mapped to services", func(t *testing.T) {
+		require.Len(t, set.Milestones, 2)
+		require.Equal(t, "churn", set.Milestones[0].Service)
+		require.Equal(t, "fraud", set.Milestones[1].Service)
+		require.Equal(t, events.MilestoneKickoff, set.Milestones[1].Name)
+	})
+
+	t.Run("versions are model changes timed at their run's start", func(t *testing.T) {
+		require.Len(t, set.Changes, 2)
+		require.Equal(t, events.ChangeModel, set.Changes[1].Type)
+		require.Equal(t, time.UnixMilli(ms(21)).UTC(), set.Changes[1].Time)
+		require.Equal(t, "abc123", set.Changes[1].Labels["git_commit"])
+		require.Empty(t, set.Changes[1].Commit)
+	})
+
+	t.Run("alias moves are deployments and the move back is a rollback", func(t *testing.T) {
+		require.Len(t, set.Deployments, 3)
+		d := set.Deployments
+		require.Equal(t, []string{"1", "2", "1"}, []string{d[0].ModelVersion, d[1].ModelVersion, d[2].ModelVersion})
+		require.Equal(t, t0.Add(3*time.Hour), d[0].Time)
+		require.Equal(t, t0.Add(270*time.Minute), d[1].Time, "the deployed_at tag wins")
+		require.Equal(t, t0.Add(7*time.Hour), d[2].Time)
+		require.Equal(t, []bool{false, false, true}, []bool{d[0].Rollback, d[1].Rollback, d[2].Rollback})
+		require.Equal(t, []string{"abc123"}, d[1].Commits)
+		require.Equal(t, []string{changeID("churn", "2")}, d[1].Changes)
+	})
+
+	t.Run("a small page size reads every page", func(t *testing.T) {
+		n := 0
+		for _, p := range f.requests {
+			if strings.HasSuffix(p, "runs/search") {
+				n++
+			}
+		}
+		require.GreaterOrEqual(t, n, 4)
+	})
+}
+
+func TestBaseline(t *testing.T) {
+	f := newFake()
+	f.versions[0]["tags"] = []any{map[string]any{"key": "baseline", "value": "yes"}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	clock := t0.Add(24 * time.Hour)
+	s := newSource(t, srv, Config{Now: func() time.Time { return clock }})
+	f.setAlias("baseline", "2")
+
+	set, _, err := s.Fetch(context.Background())
+	require.NoError(t, err)
+	var got []events.Milestone
+	for _, m := range set.Milestones {
+		if m.Name == events.MilestoneBaseline {
+			got = append(got, m)
+		}
+	}
+	require.Len(t, got, 1)
+	require.Equal(t, time.UnixMilli(ms(100)).UTC(), got[0].Time, "the tagged version registered before the alias was seen")
+	require.Equal(t, "1", got[0].Labels["model_version"])
+}
+
+func TestErrors(t *testing.T) {
+	status := http.StatusUnauthorized
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name   string
+		status int
+		cfg    Config
+		want   string
+	}{
+		{"a 401 with basic auth asks to check the username and password", 401,
+			Config{Auth: AuthBasic, Username: "ana", Password: "s3cret"}, "check the username and password"},
+		{"a 401 with a token asks to check it", 401, Config{Auth: AuthBearer, Token: "t0ken"}, "check the token"},
+		{"a 401 without auth asks for credentials", 401, Config{}, "set auth to basic or bearer"},
+		{"a 403 with credentials asks for READ", 403, Config{Auth: AuthBearer, Token: "t0ken"}, "grant the user READ"},
+		{"a 404 says the server may be too old", 404, Config{}, "may be too old for this endpoint"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status = tc.status
+			_, _, err := newSource(t, srv, tc.cfg).Fetch(context.Background())
+			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, err.Error(), "s3cret")
+			require.NotContains(t, err.Error(), "t0ken")
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	require.ErrorContains(t, Config{}.Validate(), "url is empty")
+	require.ErrorContains(t, Config{URL: "http://m:5000/api/2.0/mlflow"}.Validate(), "without /api")
+	require.ErrorContains(t, Config{URL: "http://m", Auth: AuthBasic, Username: "a"}.Validate(), "password is missing")
+	require.ErrorContains(t, Config{URL: "http://m", StateDir: "/tmp"}.Validate(), "no uid")
+	require.NotContains(t, Config{URL: "http://m", Token: "t0ken"}.String(), "t0ken")
+}
+
+func TestCorruptHistory(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(StorePath(dir, "uid-a"), []byte("not json"), 0o600))
+	f.setAlias("champion", "1")
+
+	s := newSource(t, srv, Config{StateDir: dir, UID: "uid-a", Now: func() time.Time { return t0 }})
+	set, rep, err := s.Fetch(context.Background())
+	require.NoError(t, err)
+	require.Contains(t, rep.String(), "started anew")
+	require.Len(t, set.Deployments, 1, "the history is rebuilt from the first poll")
+
+	msg, err := s.HealthCheck(context.Background())
+	require.NoError(t, err)
+	require.Contains(t, msg, "warning: the alias history")
+
+	again, err := OpenStore(dir, "uid-a")
+	require.NoError(t, err)
+	require.Empty(t, again.Warning())
+	require.Len(t, again.Observations(), 1)
+}
+
+func TestLegacyStage(t *testing.T) {
+	f := newFake()
+	f.models[0]["latest_versions"] = []any{
+		map[string]any{"name": "churn", "version": "2", "current_stage": "Production", "last_updated_timestamp": ms(300)},
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	s := newSource(t, srv, Config{Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+
+	set, _, err := s.Fetch(context.Background())
+	require.NoError(t, err)
+	require.Len(t, set.Deployments, 1)
+	d := set.Deployments[0]
+	require.Equal(t, "2", d.ModelVersion)
+	require.Equal(t, "Production", d.Labels["alias"])
+	require.Equal(t, t0.Add(270*time.Minute), d.Time, "the deployed_at tag wins over the stage's time")
+}
+
+func TestStartClose(t *testing.T) {
+	f := newFake()
+	f.setAlias("champion", "1")
+	var mu sync.Mutex
+	polled := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		polled++
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s := newSource(t, srv, Config{PollInterval: time.Second})
+
+	s.Start(context.Background())
+	s.Start(context.Background()) // a second Start is a no-op
+	require.Eventually(t, func() bool { return len(s.Store().Observations()) > 0 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, s.Close())
+	mu.Lock()
+	after := polled
+	mu.Unlock()
+	time.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, after, polled, "no poll after Close")
+	v, ok := s.Store().Current("churn", "champion")
+	require.True(t, ok)
+	require.Equal(t, "1", v)
+}

@@ -1,0 +1,182 @@
+package mlflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// MLflow keeps no history of aliases: a registered model says where each
+// alias points now, not since when. The store remembers every move the poll
+// has seen, with the time it first saw it, so that moves become deployments.
+
+// stagePrefix marks the observations of a legacy stage in the store, so that
+// they never collide with an alias of the same name.
+const stagePrefix = "stage:"
+
+// Observation is one alias (or legacy stage) seen on a version for the first
+// time. Version is empty when the alias was seen removed.
+type Observation struct {
+	Model   string    `json:"model"`
+	Alias   string    `json:"alias"`
+	Version string    `json:"version"`
+	Time    time.Time `json:"time"`
+}
+
+type storeFile struct {
+	Format       int           `json:"format"`
+	UID          string        `json:"uid"`
+	Observations []Observation `json:"observations"`
+}
+
+const storeFormat = 1
+
+// Store is the alias history of one data source, in memory and, when it has
+// a path, in a JSON file that is replaced atomically on every change.
+type Store struct {
+	path string
+	uid  string
+
+	mu      sync.Mutex
+	obs     []Observation
+	warning string
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// StorePath returns the history file of the data source uid in dir.
+func StorePath(dir, uid string) string {
+	return filepath.Join(dir, "mlflow-aliases-"+unsafeName.ReplaceAllString(uid, "_")+".json")
+}
+
+// OpenStore reads the history of uid from dir, or starts an empty one when
+// dir is empty or the file does not exist yet. A file that cannot be read as
+// a history is set aside (renamed with a .corrupt suffix), the history starts
+// anew and Warning says so: losing the history is better than stopping.
+func OpenStore(dir, uid string) (*Store, error) {
+	s := &Store{uid: uid}
+	if dir == "" {
+		return s, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("mlflow: cannot create stateDir %s (%w): create it or choose a writable directory", dir, err)
+	}
+	s.path = StorePath(dir, uid)
+	raw, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mlflow: cannot read the alias history %s (%w): check the directory's permissions", s.path, err)
+	}
+	var f storeFile
+	switch err := json.Unmarshal(raw, &f); {
+	case err != nil:
+		s.setAside(fmt.Sprintf("is not valid JSON (%v)", err))
+	case f.Format != storeFormat:
+		s.setAside(fmt.Sprintf("has format %d, not %d", f.Format, storeFormat))
+	case f.UID != uid:
+		s.setAside(fmt.Sprintf("belongs to the data source %q", f.UID))
+	default:
+		s.obs = f.Observations
+	}
+	return s, nil
+}
+
+func (s *Store) setAside(why string) {
+	aside := s.path + ".corrupt"
+	_ = os.Rename(s.path, aside)
+	s.warning = fmt.Sprintf("the alias history %s %s: it was moved to %s and started anew, so earlier promotions are missing",
+		s.path, why, filepath.Base(aside))
+}
+
+// Warning describes a problem found when the store was opened, or is empty.
+func (s *Store) Warning() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.warning
+}
+
+// Observations returns a copy of the history in the order it was seen.
+func (s *Store) Observations() []Observation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.obs)
+}
+
+// Current returns the version an alias of a model was last seen on.
+func (s *Store) Current(model, alias string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current(model, alias)
+}
+
+func (s *Store) current(model, alias string) (string, bool) {
+	for i := len(s.obs) - 1; i >= 0; i-- {
+		if o := &s.obs[i]; o.Model == model && o.Alias == alias {
+			return o.Version, true
+		}
+	}
+	return "", false
+}
+
+// Observe records the version an alias points at, when it differs from the
+// last one seen. It reports whether it recorded anything.
+func (s *Store) Observe(batch []Observation) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.obs)
+	for _, o := range batch {
+		cur, seen := s.current(o.Model, o.Alias)
+		if cur == o.Version && (seen || o.Version == "") {
+			continue
+		}
+		s.obs = append(s.obs, o)
+	}
+	if len(s.obs) == n {
+		return false, nil
+	}
+	if err := s.save(); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// save writes a temporary file beside the history and renames it over, so
+// a crash leaves either the old history or the new one.
+func (s *Store) save() error {
+	if s.path == "" {
+		return nil
+	}
+	raw, err := json.MarshalIndent(storeFile{Format: storeFormat, UID: s.uid, Observations: s.obs}, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".mlflow-aliases-*.tmp")
+	if err != nil {
+		return fmt.Errorf("mlflow: cannot write the alias history in %s (%w): make stateDir writable", filepath.Dir(s.path), err)
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(raw); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("mlflow: cannot write the alias history (%w): check the free space of stateDir", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("mlflow: cannot write the alias history (%w)", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("mlflow: cannot write the alias history (%w)", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("mlflow: cannot replace the alias history %s (%w)", s.path, err)
+	}
+	return nil
+}

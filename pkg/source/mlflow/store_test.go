@@ -1,0 +1,110 @@
+package mlflow
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func obs(model, alias, version string, minutes int) Observation {
+	return Observation{Model: model, Alias: alias, Version: version, Time: t0.Add(time.Duration(minutes) * time.Minute)}
+}
+
+func TestStore(t *testing.T) {
+	t.Run("a restart keeps the history", func(t *testing.T) {
+		dir := t.TempDir()
+		s, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		changed, err := s.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		require.True(t, changed)
+
+		again, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		require.Equal(t, []Observation{obs("churn", "champion", "1", 0)}, again.Observations())
+		require.Empty(t, again.Warning())
+	})
+
+	t.Run("the same version seen again is not a move", func(t *testing.T) {
+		s, err := OpenStore("", "")
+		require.NoError(t, err)
+		_, err = s.Observe([]Observation{obs("churn", "champion", "1", 0), obs("churn", "baseline", "", 0)})
+		require.NoError(t, err)
+		changed, err := s.Observe([]Observation{obs("churn", "champion", "1", 5), obs("churn", "baseline", "", 5)})
+		require.NoError(t, err)
+		require.False(t, changed)
+		_, err = s.Observe([]Observation{obs("churn", "champion", "", 9)})
+		require.NoError(t, err)
+		require.Equal(t, []Observation{obs("churn", "champion", "1", 0), obs("churn", "champion", "", 9)}, s.Observations())
+	})
+
+	t.Run("two data sources keep separate files", func(t *testing.T) {
+		dir := t.TempDir()
+		a, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		b, err := OpenStore(dir, "uid-b")
+		require.NoError(t, err)
+		_, err = a.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		_, err = b.Observe([]Observation{obs("fraud", "champion", "4", 1)})
+		require.NoError(t, err)
+
+		a2, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		b2, err := OpenStore(dir, "uid-b")
+		require.NoError(t, err)
+		require.Equal(t, []Observation{obs("churn", "champion", "1", 0)}, a2.Observations())
+		require.Equal(t, []Observation{obs("fraud", "champion", "4", 1)}, b2.Observations())
+		require.NotEqual(t, StorePath(dir, "uid-a"), StorePath(dir, "uid-b"))
+	})
+
+	t.Run("a corrupt file is set aside, reported and rebuilt", func(t *testing.T) {
+		dir := t.TempDir()
+		path := StorePath(dir, "uid-a")
+		require.NoError(t, os.WriteFile(path, []byte(`{"format":1,"observ`), 0o600))
+
+		s, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		require.Empty(t, s.Observations())
+		require.Contains(t, s.Warning(), "is not valid JSON")
+		require.Contains(t, s.Warning(), "started anew")
+		require.FileExists(t, path+".corrupt")
+
+		_, err = s.Observe([]Observation{obs("churn", "champion", "2", 3)})
+		require.NoError(t, err)
+		again, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		require.Empty(t, again.Warning())
+		require.Len(t, again.Observations(), 1)
+	})
+
+	t.Run("a file of another uid is not read", func(t *testing.T) {
+		dir := t.TempDir()
+		a, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		_, err = a.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		require.NoError(t, os.Rename(StorePath(dir, "uid-a"), StorePath(dir, "uid-b")))
+
+		b, err := OpenStore(dir, "uid-b")
+		require.NoError(t, err)
+		require.Empty(t, b.Observations())
+		require.Contains(t, b.Warning(), `belongs to the data source "uid-a"`)
+	})
+
+	t.Run("no temporary file is left behind", func(t *testing.T) {
+		dir := t.TempDir()
+		s, err := OpenStore(dir, "uid-a")
+		require.NoError(t, err)
+		_, err = s.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		left, err := filepath.Glob(filepath.Join(dir, ".mlflow-aliases-*"))
+		require.NoError(t, err)
+		require.Empty(t, left)
+	})
+}
