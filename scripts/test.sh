@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project from a fresh clone. It installs what it
-# needs (Go modules and the linter, npm packages, Debian's Chromium for the
-# browser check), checks the backend's formatting, vets, lints and tests it
+# needs (Go modules and the linter, MLflow in a Python virtual environment
+# for the integration test, npm packages, Debian's Chromium for the browser
+# check), checks the backend's formatting, vets, lints and tests it
 # with the race detector, then runs the frontend's checks. This is the test
 # command of the README.
 set -euo pipefail
