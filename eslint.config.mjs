@@ -11,6 +11,9 @@ export default defineConfig([
       '**/yarn-error.log*',
       '**/.pnpm-debug.log*',
       '**/node_modules/',
+      // Tools the test command installs: the MLflow virtual environment and the Go linter.
+      '.venv/',
+      '.bin/',
       '.yarn/cache',
       '.yarn/unplugged',
       '.yarn/build-state.yml',
