@@ -16,6 +16,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // Defaults for a Config that leaves Timeout or MaxBytes at zero.
@@ -157,20 +158,7 @@ func New(cfg Config, opts httpclient.Options) (*Feed, error) {
 	u, _ := parseURL(cfg.URL) // validated above
 	f := &Feed{cfg: cfg, url: u}
 
-	timeouts := httpclient.DefaultTimeoutOptions // a copy: the default is shared
-	if opts.Timeouts != nil {
-		timeouts = *opts.Timeouts
-	}
-	timeouts.Timeout = cfg.Timeout
-	opts.Timeouts = &timeouts
-	opts.BasicAuth = nil
-	if opts.Middlewares == nil {
-		opts.Middlewares = httpclient.DefaultMiddlewares()
-	}
-	opts.Middlewares = append(opts.Middlewares[:len(opts.Middlewares):len(opts.Middlewares)],
-		httpclient.NamedMiddlewareFunc("fourkeys-feed", f.middleware))
-
-	f.client, err = httpclient.New(opts)
+	f.client, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-feed", f.middleware)
 	if err != nil {
 		return nil, fmt.Errorf("feed: could not build the HTTP client: %w", err)
 	}

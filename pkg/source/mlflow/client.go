@@ -15,6 +15,8 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // apiPath is the prefix of every REST API 2.0 endpoint.
@@ -35,20 +37,8 @@ func newClient(cfg *Config, opts httpclient.Options) (*Client, error) {
 	base, _ := parseURL(cfg.URL) // validated by withDefaults
 	c := &Client{cfg: cfg, base: base}
 
-	timeouts := httpclient.DefaultTimeoutOptions
-	if opts.Timeouts != nil {
-		timeouts = *opts.Timeouts
-	}
-	timeouts.Timeout = cfg.Timeout
-	opts.Timeouts = &timeouts
-	opts.BasicAuth = nil
-	if opts.Middlewares == nil {
-		opts.Middlewares = httpclient.DefaultMiddlewares()
-	}
-	opts.Middlewares = append(opts.Middlewares[:len(opts.Middlewares):len(opts.Middlewares)],
-		httpclient.NamedMiddlewareFunc("fourkeys-mlflow", c.middleware))
 	var err error
-	c.http, err = httpclient.New(opts)
+	c.http, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-mlflow", c.middleware)
 	if err != nil {
 		return nil, fmt.Errorf("mlflow: could not build the HTTP client: %w", err)
 	}
