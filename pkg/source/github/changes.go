@@ -73,20 +73,14 @@ func (s *Source) changes(ctx context.Context, r Repository, branch string) ([]ch
 	since := s.since()
 
 	var merged []ghPull
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var pulls []ghPull
-		if err := s.c.decode(body, u, &pulls); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(p ghPull) bool {
+		if p.UpdatedAt.Before(since) {
+			return false
 		}
-		for _, p := range pulls {
-			if p.UpdatedAt.Before(since) {
-				return false, nil
-			}
-			if p.MergedAt != nil {
-				merged = append(merged, p)
-			}
+		if p.MergedAt != nil {
+			merged = append(merged, p)
 		}
-		return true, nil
+		return true
 	})
 	if err != nil {
 		return nil, err
@@ -137,18 +131,12 @@ func (s *Source) pullDetail(ctx context.Context, r Repository, p ghPull) (pullDe
 	q := url.Values{"per_page": {"100"}}
 	u := s.c.endpoint(base+"/commits", q)
 	k := call{repo: r.FullName(), what: fmt.Sprintf("the commits of pull request #%d", p.Number), permission: "Pull requests"}
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var commits []ghCommit
-		if err := s.c.decode(body, u, &commits); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(c ghCommit) bool {
+		at := c.Commit.Author.Date
+		if !at.IsZero() && (d.firstAuthored.IsZero() || at.Before(d.firstAuthored)) {
+			d.firstAuthored = at
 		}
-		for _, c := range commits {
-			at := c.Commit.Author.Date
-			if !at.IsZero() && (d.firstAuthored.IsZero() || at.Before(d.firstAuthored)) {
-				d.firstAuthored = at
-			}
-		}
-		return true, nil
+		return true
 	})
 	if err != nil {
 		return d, err
@@ -158,18 +146,12 @@ func (s *Source) pullDetail(ctx context.Context, r Repository, p ghPull) (pullDe
 		u := s.c.endpoint(base+"/files", q)
 		k := call{repo: r.FullName(), what: fmt.Sprintf("the files of pull request #%d", p.Number), permission: "Pull requests"}
 		d.files = []string{}
-		err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-			var files []ghFile
-			if err := s.c.decode(body, u, &files); err != nil {
-				return false, err
+		err := eachItem(ctx, s.c, u, k, func(f ghFile) bool {
+			d.files = append(d.files, f.Filename)
+			if f.PreviousFilename != "" {
+				d.files = append(d.files, f.PreviousFilename)
 			}
-			for _, f := range files {
-				d.files = append(d.files, f.Filename)
-				if f.PreviousFilename != "" {
-					d.files = append(d.files, f.PreviousFilename)
-				}
-			}
-			return true, nil
+			return true
 		})
 		if err != nil {
 			return d, err

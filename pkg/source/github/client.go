@@ -181,6 +181,23 @@ func (c *client) each(ctx context.Context, rawURL string, k call, fn func(body [
 	return nil
 }
 
+// eachItem pages through a listing whose pages are JSON arrays of T, calling
+// fn for each item until fn returns false.
+func eachItem[T any](ctx context.Context, c *client, rawURL string, k call, fn func(T) (more bool)) error {
+	return c.each(ctx, rawURL, k, func(body []byte) (bool, error) {
+		var page []T
+		if err := c.decode(body, rawURL, &page); err != nil {
+			return false, err
+		}
+		for _, item := range page {
+			if !fn(item) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
 func (c *client) decode(body []byte, rawURL string, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		if looksLikeHTML(body) {

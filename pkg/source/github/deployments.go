@@ -105,18 +105,12 @@ func (s *Source) deploymentsIn(ctx context.Context, r Repository, rule Deploymen
 	k := call{repo: r.FullName(), what: "the deployments", permission: "Deployments"}
 	since := s.since()
 	var listed []ghDeployment
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var page []ghDeployment
-		if err := s.c.decode(body, u, &page); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(d ghDeployment) bool { // newest first
+		if d.CreatedAt.Before(since) {
+			return false
 		}
-		for _, d := range page { // newest first
-			if d.CreatedAt.Before(since) {
-				return false, nil
-			}
-			listed = append(listed, d)
-		}
-		return true, nil
+		listed = append(listed, d)
+		return true
 	})
 	if err != nil {
 		return nil, err
@@ -169,19 +163,13 @@ func (s *Source) finalStatus(ctx context.Context, r Repository, id int64) (*ghSt
 	u := s.c.endpoint(fmt.Sprintf("/repos/%s/%s/deployments/%d/statuses", r.Owner, r.Name, id), url.Values{"per_page": {"100"}})
 	k := call{repo: r.FullName(), what: fmt.Sprintf("the statuses of deployment %d", id), permission: "Deployments"}
 	var found *ghStatus
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var page []ghStatus
-		if err := s.c.decode(body, u, &page); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(st ghStatus) bool { // newest first
+		switch st.State {
+		case "success", "failure", "error":
+			found = &st
+			return false
 		}
-		for _, st := range page { // newest first
-			switch st.State {
-			case "success", "failure", "error":
-				found = &st
-				return false, nil
-			}
-		}
-		return true, nil
+		return true
 	})
 	return found, err
 }
@@ -194,21 +182,15 @@ func (s *Source) releases(ctx context.Context, r Repository, rule Deployments) (
 	k := call{repo: r.FullName(), what: "the releases", permission: "Contents"}
 	since := s.since()
 	var rels []ghRelease
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var page []ghRelease
-		if err := s.c.decode(body, u, &page); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(rel ghRelease) bool {
+		if rel.Draft || rel.Prerelease || rel.PublishedAt == nil || !strings.HasPrefix(rel.TagName, rule.TagPrefix) {
+			return true
 		}
-		for _, rel := range page {
-			if rel.Draft || rel.Prerelease || rel.PublishedAt == nil || !strings.HasPrefix(rel.TagName, rule.TagPrefix) {
-				continue
-			}
-			if rel.PublishedAt.Before(since) {
-				return false, nil
-			}
-			rels = append(rels, rel)
+		if rel.PublishedAt.Before(since) {
+			return false
 		}
-		return true, nil
+		rels = append(rels, rel)
+		return true
 	})
 	if err != nil || len(rels) == 0 {
 		return nil, err
@@ -245,15 +227,9 @@ func (s *Source) tags(ctx context.Context, r Repository) (map[string]string, err
 	u := s.c.endpoint("/repos/"+r.Owner+"/"+r.Name+"/tags", url.Values{"per_page": {"100"}})
 	k := call{repo: r.FullName(), what: "the tags", permission: "Metadata"}
 	tags := make(map[string]string)
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var page []ghTag
-		if err := s.c.decode(body, u, &page); err != nil {
-			return false, err
-		}
-		for _, t := range page {
-			tags[t.Name] = t.Commit.SHA
-		}
-		return true, nil
+	err := eachItem(ctx, s.c, u, k, func(t ghTag) bool {
+		tags[t.Name] = t.Commit.SHA
+		return true
 	})
 	return tags, err
 }

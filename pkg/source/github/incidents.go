@@ -40,18 +40,11 @@ func (s *Source) incidents(ctx context.Context, r Repository, res *repoResult) (
 	causes := newCauseIndex(s.cfg.Environment, res)
 
 	var out []events.Incident
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var page []ghIssue
-		if err := s.c.decode(body, u, &page); err != nil {
-			return false, err
-		}
-		for _, is := range page {
-			if is.PullRequest != nil { // the issues listing includes pull requests
-				continue
-			}
+	err := eachItem(ctx, s.c, u, k, func(is ghIssue) bool {
+		if is.PullRequest == nil { // the issues listing includes pull requests
 			out = append(out, s.toIncident(r, is, causes))
 		}
-		return true, nil
+		return true
 	})
 	return out, err
 }

@@ -321,17 +321,11 @@ const notFoundOwner = "github: not an organization"
 
 func (s *Source) listRepos(ctx context.Context, u string, k call) ([]string, error) {
 	var names []string
-	err := s.c.each(ctx, u, k, func(body []byte) (bool, error) {
-		var repos []ghRepo
-		if err := s.c.decode(body, u, &repos); err != nil {
-			return false, err
+	err := eachItem(ctx, s.c, u, k, func(r ghRepo) bool {
+		if !r.Archived {
+			names = append(names, r.Name)
 		}
-		for _, r := range repos {
-			if !r.Archived {
-				names = append(names, r.Name)
-			}
-		}
-		return true, nil
+		return true
 	})
 	return names, err
 }
