@@ -37,3 +37,6 @@ FROM grafana/grafana:${GRAFANA_VERSION}
 ENV GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=mlops-fourkeys-datasource
 COPY --from=frontend /src/dist /var/lib/grafana/plugins/mlops-fourkeys-datasource
 COPY --from=backend /src/dist/ /var/lib/grafana/plugins/mlops-fourkeys-datasource/
+# The image's grafana.ini is Grafana's sample, every line a comment; this one
+# sets only the plugin's state directory.
+COPY docker/grafana.ini /etc/grafana/grafana.ini

@@ -124,6 +124,16 @@ describe('docker compose', () => {
     expect(dockerfile).toContain(`COPY --from=backend /src/dist/ ${PLUGIN_DIR}/`);
   });
 
+  it("gives the backend a state directory inside Grafana's data directory", () => {
+    const ini = read('docker/grafana.ini');
+    const section = new RegExp(`^\\[plugin\\.${PLUGIN_ID}\\]\\s*\\nstate_dir = (/var/lib/grafana/\\S+)$`, 'm').exec(
+      ini
+    );
+
+    expect(section).not.toBeNull();
+    expect(dockerfile).toContain('COPY docker/grafana.ini /etc/grafana/grafana.ini');
+  });
+
   it('builds with the Grafana version that plugin.json and package.json name', () => {
     const version = /ARG GRAFANA_VERSION=(\S+)/.exec(dockerfile)![1];
     const pkg = JSON.parse(read('package.json'));

@@ -2,6 +2,11 @@ package plugin
 
 import (
 	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,19 +56,87 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 		d.err = err
 		return d, nil
 	}
-	d.sources, d.err = d.settings.Sources(demoSource, opts)
+	d.sources, d.err = d.settings.Sources(settings.Host{
+		Demo:        demoSource,
+		HTTPOptions: opts,
+		Key:         instanceKey(backend.PluginConfigFromContext(ctx).Namespace, s),
+		StateDir:    StateDir(),
+	})
 	if d.err != nil {
+		d.closeSources()
 		return d, nil
 	}
 	d.cache = source.NewCache(d.settings.CacheTTL, time.Now, d.sources...)
+	d.startSources(ctx)
 	return d, nil
 }
 
-// Dispose lets go of cached events when Grafana replaces the instance.
+// startSources starts the sources' background work. It outlives the request
+// that made the instance, and ends with Dispose.
+func (d *Datasource) startSources(ctx context.Context) {
+	for _, src := range d.sources {
+		if p, ok := src.(poller); ok {
+			p.Start(context.WithoutCancel(ctx))
+		}
+	}
+}
+
+// poller is a source with background work, such as MLflow's alias poll.
+type poller interface {
+	Start(ctx context.Context)
+}
+
+// instanceKey names what a data source keeps beyond one instance. A uid is
+// unique within an organization (a namespace) only, so that is part of it.
+func instanceKey(namespace string, s backend.DataSourceInstanceSettings) string {
+	id := s.UID
+	if id == "" {
+		id = "id" + strconv.FormatInt(s.ID, 10)
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	return namespace + "-" + id
+}
+
+// The environment variables that say where the plugin keeps state: the
+// first is Grafana's [plugin.mlops-fourkeys-datasource] state_dir, the
+// second the data directory of Grafanas that pass their whole environment
+// to plugins (those before 12.4, or with forward_host_env_vars).
+const (
+	EnvStateDir  = "GF_PLUGIN_STATE_DIR"
+	EnvPathsData = "GF_PATHS_DATA"
+)
+
+// StateDir returns the plugin-wide directory for state that must survive a
+// restart, or "" when Grafana names none.
+func StateDir() string {
+	if dir := strings.TrimSpace(os.Getenv(EnvStateDir)); dir != "" {
+		return dir
+	}
+	if data := strings.TrimSpace(os.Getenv(EnvPathsData)); data != "" {
+		return filepath.Join(data, "plugin-state", PluginID)
+	}
+	return ""
+}
+
+// Dispose stops the sources' background work and lets go of cached events
+// when Grafana replaces or drops the instance.
 func (d *Datasource) Dispose() {
+	d.closeSources()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.snap, d.eng = nil, nil
+}
+
+func (d *Datasource) closeSources() {
+	for _, src := range d.sources {
+		if c, ok := src.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				backend.Logger.Warn("Closing a source failed", "source", src.Name(), "error", err)
+			}
+		}
+	}
 }
 
 // engine returns an engine over the current snapshot of the sources,

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/settings"
@@ -218,7 +217,7 @@ func TestGitHubSources(t *testing.T) {
 		map[string]string{settings.KeyGitHubToken: githubToken}))
 	require.NoError(t, err)
 
-	sources, err := s.Sources(demo, httpclient.Options{})
+	sources, err := s.Sources(settings.Host{Demo: demo})
 	require.NoError(t, err)
 	var names []string
 	for _, src := range sources {

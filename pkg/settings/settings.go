@@ -20,6 +20,7 @@ import (
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/feed"
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/github"
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source/mlflow"
 )
 
 // Defaults for settings left out of jsonData.
@@ -41,9 +42,8 @@ const (
 
 // Settings is the checked configuration of one data source instance.
 type Settings struct {
-	// Demo adds the generated demo events. It is on by default when neither
-	// a feed nor GitHub is configured, so that a new data source shows
-	// something.
+	// Demo adds the generated demo events. It is on by default when no
+	// other source is configured, so that a new data source shows something.
 	Demo bool
 
 	// Feed is nil when no feed URL is set.
@@ -51,6 +51,9 @@ type Settings struct {
 
 	// GitHub is nil when no GitHub repository is set.
 	GitHub *GitHub
+
+	// MLflow is nil when no MLflow URL is set.
+	MLflow *MLflow
 
 	// Environment is the deployment environment the metrics are about.
 	Environment string
@@ -133,6 +136,9 @@ func (s Settings) String() string {
 	if s.GitHub != nil {
 		fmt.Fprintf(&b, " %s", s.GitHub.Config())
 	}
+	if s.MLflow != nil {
+		fmt.Fprintf(&b, " %s", s.MLflow)
+	}
 	fmt.Fprintf(&b, " environment=%q attributionWindow=%s cacheTTL=%s", s.Environment, s.AttributionWindow, s.CacheTTL)
 	return b.String()
 }
@@ -142,6 +148,7 @@ type jsonSettings struct {
 	Demo                   *bool       `json:"demo"`
 	Feed                   *jsonFeed   `json:"feed"`
 	GitHub                 *jsonGitHub `json:"github"`
+	MLflow                 *jsonMLflow `json:"mlflow"`
 	Environment            string      `json:"environment"`
 	AttributionWindowHours number      `json:"attributionWindowHours"`
 	CacheSeconds           number      `json:"cacheSeconds"`
@@ -204,12 +211,20 @@ func Load(s backend.DataSourceInstanceSettings) (Settings, error) {
 		}
 	}
 
-	out.Demo = out.Feed == nil && out.GitHub == nil
+	if js.MLflow.configured() {
+		out.MLflow, err = loadMLflow(js.MLflow, s.DecryptedSecureJSONData, out.Environment)
+		if err != nil {
+			return Settings{}, err
+		}
+	}
+
+	others := out.Feed != nil || out.GitHub != nil || out.MLflow != nil
+	out.Demo = !others
 	if js.Demo != nil {
 		out.Demo = *js.Demo
 	}
-	if !out.Demo && out.Feed == nil && out.GitHub == nil {
-		return Settings{}, errors.New("demo is off and no other source is set up, so there is nothing to read: set feed.url or a github repository, or turn demo on")
+	if !out.Demo && !others {
+		return Settings{}, errors.New("demo is off and no other source is set up, so there is nothing to read: set feed.url, a github repository or mlflow.url, or turn demo on")
 	}
 	return out, nil
 }
@@ -261,31 +276,58 @@ func loadFeed(jf *jsonFeed, secure map[string]string) (*Feed, error) {
 	return f, nil
 }
 
+// Host is what the plugin gives the sources of an instance besides its
+// settings.
+type Host struct {
+	// Demo makes the demo source.
+	Demo func() source.Source
+	// HTTPOptions are the instance's HTTP client options.
+	HTTPOptions httpclient.Options
+	// Key names the state of the data source that outlives an instance,
+	// the MLflow alias history: the same for every instance of one data
+	// source, different for every other data source.
+	Key string
+	// StateDir is the plugin-wide directory for that state, used when
+	// mlflow.stateDir is empty; empty keeps the state in memory.
+	StateDir string
+}
+
 // Sources builds the sources of the instance: the feed first, so that its
 // events win over those of the same id from the others, then GitHub, then
-// the demo. demo makes the demo source; httpOpts are the instance's HTTP
-// client options.
-func (s Settings) Sources(demo func() source.Source, httpOpts httpclient.Options) ([]source.Source, error) {
+// MLflow, then the demo. A source that holds resources (MLflow's history)
+// is an io.Closer; the caller closes them all, also when Sources fails.
+func (s Settings) Sources(h Host) ([]source.Source, error) {
 	var sources []source.Source
 	if s.Feed != nil {
-		f, err := feed.New(s.Feed.Config(), httpOpts)
+		f, err := feed.New(s.Feed.Config(), h.HTTPOptions)
 		if err != nil {
 			return nil, err
 		}
 		sources = append(sources, f)
 	}
 	if s.GitHub != nil {
-		g, err := github.New(s.GitHub.Config(), httpOpts)
+		g, err := github.New(s.GitHub.Config(), h.HTTPOptions)
 		if err != nil {
 			return nil, err
 		}
 		sources = append(sources, g)
 	}
-	if s.Demo {
-		if demo == nil {
-			return nil, errors.New("settings: demo is on but no demo source was given")
+	if s.MLflow != nil {
+		cfg := s.MLflow.Config(h.Key)
+		if cfg.StateDir == "" {
+			cfg.StateDir = h.StateDir
 		}
-		sources = append(sources, demo())
+		m, err := mlflow.New(cfg, h.HTTPOptions)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, m)
+	}
+	if s.Demo {
+		if h.Demo == nil {
+			return sources, errors.New("settings: demo is on but no demo source was given")
+		}
+		sources = append(sources, h.Demo())
 	}
 	return sources, nil
 }
@@ -313,7 +355,7 @@ func decode(data json.RawMessage, js *jsonSettings) error {
 // fieldName writes "feed.url" as the messages of loadFeed do, "feed: url",
 // and "github.repositories.repo" as "github: repositories.repo".
 func fieldName(path string) string {
-	for _, section := range []string{"feed", "github"} {
+	for _, section := range []string{"feed", "github", "mlflow"} {
 		if rest, ok := strings.CutPrefix(path, section+"."); ok {
 			return section + ": " + rest
 		}
@@ -335,6 +377,12 @@ func want(path string) string {
 		return `a list of globs such as ["models/churn/**"]`
 	case "github.repositories.deployments.environments":
 		return `an object such as {"prod": "production"}`
+	case "mlflow":
+		return `an object such as {"url": "http://mlflow:5000"}`
+	case "mlflow.experiments", "mlflow.models", "mlflow.productionAliases":
+		return `a list of names such as ["churn"]`
+	case "mlflow.services":
+		return `an object such as {"/Users/ana/churn": "churn"}`
 	}
 	return "text"
 }

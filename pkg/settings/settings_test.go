@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
@@ -126,7 +125,7 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		{"settings that are not an object", `[]`, nil,
 			"the settings are a JSON array, not an object: save the data source again"},
 		{"nothing to read", `{"demo": false}`, nil,
-			"demo is off and no other source is set up, so there is nothing to read: set feed.url or a github repository, or turn demo on"},
+			"demo is off and no other source is set up, so there is nothing to read: set feed.url, a github repository or mlflow.url, or turn demo on"},
 		{"a feed url without a scheme", `{"feed": {"url": "host/events.ndjson"}}`, nil,
 			"feed: url must start with http:// or https://"},
 		{"bearer auth without a saved token", `{"feed": {"url": "https://host", "auth": "bearer"}}`, nil,
@@ -214,14 +213,14 @@ func TestSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := settings.Load(instance(tt.jsonData, nil))
 			require.NoError(t, err)
-			sources, err := s.Sources(demo, httpclient.Options{})
+			sources, err := s.Sources(settings.Host{Demo: demo})
 			require.NoError(t, err)
 			require.Equal(t, tt.want, names(sources))
 		})
 	}
 
 	t.Run("the demo on without a demo source is a wiring error", func(t *testing.T) {
-		_, err := settings.Settings{Demo: true}.Sources(nil, httpclient.Options{})
+		_, err := settings.Settings{Demo: true}.Sources(settings.Host{})
 		require.EqualError(t, err, "settings: demo is on but no demo source was given")
 	})
 }

@@ -279,9 +279,12 @@ func TestConnector(t *testing.T) {
 	})
 
 	t.Run("a restart keeps the alias history", func(t *testing.T) {
+		before := src.Store().Observations()
+		require.NoError(t, src.Close())
 		again, err := mlflow.OpenStore(stateDir, "it-1")
 		require.NoError(t, err)
-		require.Equal(t, src.Store().Observations(), again.Observations())
+		defer again.Close()
+		require.Equal(t, before, again.Observations())
 	})
 }
 

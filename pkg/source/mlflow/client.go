@@ -153,7 +153,7 @@ func (c *Client) statusError(endpoint string, code int, body []byte) error {
 	case code == http.StatusNotFound:
 		fix = "check that the URL is the tracking server's base address; if it is, the server may be too old for this endpoint, upgrade MLflow (2.3 or later for aliases)"
 	case code == http.StatusTooManyRequests:
-		fix = "the server limits how often it is read, raise pollInterval"
+		fix = "the server limits how often it is read, raise pollSeconds and cacheSeconds"
 	case code >= 500:
 		return backend.DownstreamErrorf("mlflow: %s answered %s: the server failed, try again later or check its logs", endpoint, status)
 	case ae.Message != "":

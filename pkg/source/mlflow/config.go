@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
 )
 
 // Defaults for the zero values of a Config.
@@ -44,6 +47,15 @@ type Config struct {
 
 	// PageSize is the max_results of every search request.
 	PageSize int
+
+	// Experiments are the names or ids of the experiments to read, and
+	// Models the names of the registered models; empty reads all.
+	Experiments []string
+	Models      []string
+
+	// Environment is the environment of every promotion: the one the data
+	// source's metrics are about. Empty means events.DefaultEnvironment.
+	Environment string
 
 	// Services maps an experiment or registered model name to a service;
 	// a name it does not list is its own service.
@@ -132,6 +144,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DeployedAtTag == "" {
 		c.DeployedAtTag = DefaultDeployedTag
 	}
+	if c.Environment == "" {
+		c.Environment = events.DefaultEnvironment
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -154,11 +169,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.Timeout < 0:
-		return c, fmt.Errorf("mlflow: timeout is %s: use a positive duration, or zero for %s", c.Timeout, DefaultTimeout)
+		return c, fmt.Errorf("mlflow: the timeout is %s: use a positive duration, or zero for %s", c.Timeout, DefaultTimeout)
 	case c.PageSize < 0:
 		return c, fmt.Errorf("mlflow: pageSize is %d: use a positive number, or zero for %d", c.PageSize, DefaultPageSize)
 	case c.PollInterval < time.Second:
-		return c, fmt.Errorf("mlflow: pollInterval is %s: use one second or more", c.PollInterval)
+		return c, fmt.Errorf("mlflow: the poll interval is %s: use one second or more", c.PollInterval)
 	case c.StateDir != "" && c.UID == "":
 		return c, errors.New("mlflow: stateDir is set but the data source has no uid to name its history file")
 	}
@@ -191,4 +206,14 @@ func (c *Config) service(name string) string {
 		return s
 	}
 	return name
+}
+
+// wantExperiment reports whether the experiment is one to read.
+func (c *Config) wantExperiment(e *experiment) bool {
+	return len(c.Experiments) == 0 || slices.Contains(c.Experiments, e.Name) || slices.Contains(c.Experiments, e.ID)
+}
+
+// wantModel reports whether the registered model is one to read.
+func (c *Config) wantModel(name string) bool {
+	return len(c.Models) == 0 || slices.Contains(c.Models, name)
 }

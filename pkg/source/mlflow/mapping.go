@@ -14,6 +14,9 @@ import (
 // that ran.
 const GitCommitTag = "mlflow.source.git.commit"
 
+// defaultExperimentID is the experiment every server creates, named Default.
+const defaultExperimentID = "0"
+
 // mapper turns what the server returned into events.
 type mapper struct {
 	cfg  *Config
@@ -35,9 +38,17 @@ var runStatus = map[string]events.RunStatus{
 // and every run to a run event.
 func (m *mapper) experiments(exps []experiment, runs []run) {
 	names := make(map[string]string, len(exps))
+	used := make(map[string]bool)
+	for i := range runs {
+		used[runs[i].Info.ExperimentID] = true
+	}
 	for i := range exps {
 		e := &exps[i]
 		names[e.ID] = e.Name
+		if e.ID == defaultExperimentID && !used[e.ID] {
+			// Every server has it; empty, it is no project's kickoff.
+			continue
+		}
 		if t := e.CreationTime.time(); !t.IsZero() {
 			m.b.AddMilestone(events.Milestone{
 				Common: events.Common{ID: "mlflow-kickoff:" + e.ID, Service: m.cfg.service(e.Name),
@@ -163,10 +174,12 @@ func (m *mapper) isProduction(alias string) bool {
 
 // deployments walks the production history of one model in the order it
 // was seen. Every move to a version other than the one in production is a
-// deployment; a move to a lower version number is a rollback.
+// deployment. A move back to a version first promoted before the current
+// one is a rollback, and so is a move to a version never promoted whose
+// number is lower than the current one's.
 func (m *mapper) deployments(model string, vs map[string]*modelVersion, history []Observation) {
 	current := ""
-	promoted := make(map[string]bool)
+	promoted := make(map[string]int) // version -> order of its first promotion
 	for _, o := range history {
 		if !m.isProduction(o.Alias) || o.Version == "" || o.Version == current {
 			continue
@@ -174,7 +187,8 @@ func (m *mapper) deployments(model string, vs map[string]*modelVersion, history 
 		at := o.Time
 		// The tag dates the version's first promotion only: a later
 		// return to it is a rollback at the time it was seen.
-		if v := vs[o.Version]; v != nil && !promoted[o.Version] {
+		first, seen := promoted[o.Version]
+		if v := vs[o.Version]; v != nil && !seen {
 			if raw, ok := tagValue(v.Tags, m.cfg.DeployedAtTag); ok {
 				if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(raw)); err == nil {
 					at = t.UTC()
@@ -187,10 +201,10 @@ func (m *mapper) deployments(model string, vs map[string]*modelVersion, history 
 				Service: m.cfg.service(model), URL: m.versionURL(model, o.Version),
 				Labels: map[string]string{"alias": strings.TrimPrefix(o.Alias, stagePrefix)},
 			},
-			Time: at, Status: events.DeploySuccess, Environment: events.DefaultEnvironment,
+			Time: at, Status: events.DeploySuccess, Environment: m.cfg.Environment,
 			Model: model, ModelVersion: o.Version,
 			Changes:  []string{changeID(model, o.Version)},
-			Rollback: current != "" && versionLess(o.Version, current),
+			Rollback: current != "" && (seen && first < promoted[current] || !seen && versionLess(o.Version, current)),
 		}
 		if v := vs[o.Version]; v != nil {
 			if sha := m.commitOf(v); sha != "" {
@@ -198,7 +212,9 @@ func (m *mapper) deployments(model string, vs map[string]*modelVersion, history 
 			}
 		}
 		m.b.AddDeployment(d)
-		promoted[o.Version] = true
+		if !seen {
+			promoted[o.Version] = len(promoted)
+		}
 		current = o.Version
 	}
 }

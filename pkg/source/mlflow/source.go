@@ -3,9 +3,13 @@ package mlflow
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
@@ -23,9 +27,10 @@ type Source struct {
 
 	pollMu sync.Mutex // one poll at a time, so a move is recorded once
 
-	runMu sync.Mutex
-	stop  context.CancelFunc
-	done  chan struct{}
+	runMu  sync.Mutex
+	stop   context.CancelFunc
+	done   chan struct{}
+	closed bool
 }
 
 // New validates cfg, opens the alias history of cfg.UID and builds the HTTP
@@ -49,15 +54,20 @@ func New(cfg Config, opts httpclient.Options) (*Source, error) {
 // Name returns "mlflow".
 func (s *Source) Name() string { return "mlflow" }
 
+// StateDir returns the directory of the alias history, empty when it is
+// kept in memory.
+func (s *Source) StateDir() string { return s.cfg.StateDir }
+
 // Store returns the alias history.
 func (s *Source) Store() *Store { return s.store }
 
 // Start polls the aliases every PollInterval until Close or the end of ctx.
 // A failed poll is tried again at the next tick; Fetch reports the error.
+// Start after Close does nothing.
 func (s *Source) Start(ctx context.Context) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
-	if s.stop != nil {
+	if s.stop != nil || s.closed {
 		return
 	}
 	ctx, s.stop = context.WithCancel(ctx)
@@ -77,15 +87,19 @@ func (s *Source) Start(ctx context.Context) {
 	}()
 }
 
-// Close stops the poll started by Start and waits for it.
+// Close stops the poll started by Start, waits for it and lets go of the
+// alias history. The Source must not be used after Close.
 func (s *Source) Close() error {
 	s.runMu.Lock()
-	stop, done := s.stop, s.done
-	s.stop, s.done = nil, nil
+	stop, done, closed := s.stop, s.done, s.closed
+	s.stop, s.done, s.closed = nil, nil, true
 	s.runMu.Unlock()
 	if stop != nil {
 		stop()
 		<-done
+	}
+	if !closed {
+		s.store.Close()
 	}
 	return nil
 }
@@ -93,11 +107,77 @@ func (s *Source) Close() error {
 // Poll records where the production and baseline aliases, and the legacy
 // production stage, point now.
 func (s *Source) Poll(ctx context.Context) error {
-	models, err := s.client.searchModels(ctx)
+	models, err := s.models(ctx)
 	if err != nil {
 		return err
 	}
 	return s.observe(models)
+}
+
+// experiments returns the experiments to read, and the names or ids of
+// Config.Experiments that match none.
+func (s *Source) experiments(ctx context.Context) ([]experiment, []string, error) {
+	all, err := s.client.searchExperiments(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept []experiment
+	found := make(map[string]bool)
+	for i := range all {
+		if e := &all[i]; s.cfg.wantExperiment(e) {
+			kept = append(kept, *e)
+			found[e.Name], found[e.ID] = true, true
+		}
+	}
+	return kept, absent(s.cfg.Experiments, found), nil
+}
+
+// models returns the registered models to read.
+func (s *Source) models(ctx context.Context) ([]registeredModel, error) {
+	all, err := s.client.searchModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(m registeredModel) bool { return !s.cfg.wantModel(m.Name) }), nil
+}
+
+func absent(wanted []string, found map[string]bool) []string {
+	var out []string
+	for _, w := range wanted {
+		if !found[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// missing describes the experiments and models the settings name but the
+// server does not show; empty when there are none.
+func (s *Source) missing(exps []string, models []registeredModel) string {
+	found := make(map[string]bool, len(models))
+	for i := range models {
+		found[models[i].Name] = true
+	}
+	var parts []string
+	if len(exps) > 0 {
+		parts = append(parts, "experiments "+quoteAll(exps))
+	}
+	if m := absent(s.cfg.Models, found); len(m) > 0 {
+		parts = append(parts, "registered models "+quoteAll(m))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "mlflow: the server shows no " + strings.Join(parts, " and no ") +
+		": check the names (experiments take names or ids) and that the user may read them"
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 func (s *Source) observe(models []registeredModel) error {
@@ -140,7 +220,7 @@ func (s *Source) observe(models []registeredModel) error {
 // Fetch reads every experiment, run, registered model and version, records
 // the aliases as Poll does, and maps them all to events.
 func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) {
-	exps, err := s.client.searchExperiments(ctx)
+	exps, absentExps, err := s.experiments(ctx)
 	if err != nil {
 		return nil, events.Report{}, err
 	}
@@ -152,11 +232,14 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	if err != nil {
 		return nil, events.Report{}, err
 	}
-	models, err := s.client.searchModels(ctx)
+	models, err := s.models(ctx)
 	if err != nil {
 		return nil, events.Report{}, err
 	}
 	var rep events.Report
+	if msg := s.missing(absentExps, models); msg != "" {
+		rep.Skip(msg)
+	}
 	if err := s.observe(models); err != nil {
 		// The events are still right; only the next restart may miss the
 		// moves of this poll.
@@ -183,25 +266,41 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	return set, out, nil
 }
 
-// HealthCheck reads one experiment and one registered model, which proves
-// the URL, the credentials and the READ permission, and says how much alias
-// history there is.
+// HealthCheck reads the experiments and registered models, which proves the
+// URL, the credentials and the READ permission, checks that every one the
+// settings name exists, records the aliases and says how much alias history
+// there is and where it is kept.
 func (s *Source) HealthCheck(ctx context.Context) (string, error) {
-	var exps struct {
-		Experiments []experiment `json:"experiments"`
-	}
-	if err := s.client.post(ctx, "experiments/search", map[string]any{"max_results": 1}, &exps); err != nil {
+	exps, absentExps, err := s.experiments(ctx)
+	if err != nil {
 		return "", err
 	}
-	if err := s.Poll(ctx); err != nil {
+	models, err := s.models(ctx)
+	if err != nil {
 		return "", err
 	}
-	msg := fmt.Sprintf("MLflow answers; %d alias moves recorded", len(s.store.Observations()))
+	if msg := s.missing(absentExps, models); msg != "" {
+		return "", backend.DownstreamErrorf("%s", msg)
+	}
+	if err := s.observe(models); err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("MLflow: %s, %s, %s recorded", plural(len(exps), "experiment"),
+		plural(len(models), "registered model"), plural(len(s.store.Observations()), "alias move"))
 	if s.cfg.StateDir == "" {
-		msg += " (kept in memory only: set stateDir to keep them across restarts)"
+		msg += " in memory only (set stateDir to keep them across restarts)"
+	} else {
+		msg += " in " + StorePath(s.cfg.StateDir, s.cfg.UID)
 	}
 	if w := s.store.Warning(); w != "" {
 		msg += "; warning: " + w
 	}
 	return msg, nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -100,6 +100,7 @@ func newSource(t *testing.T, srv *httptest.Server, cfg Config) *Source {
 	cfg.URL = srv.URL
 	s, err := New(cfg, httpclient.Options{})
 	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
 }
 
@@ -249,9 +250,11 @@ func TestCorruptHistory(t *testing.T) {
 	msg, err := s.HealthCheck(context.Background())
 	require.NoError(t, err)
 	require.Contains(t, msg, "warning: the alias history")
+	require.NoError(t, s.Close())
 
 	again, err := OpenStore(dir, "uid-a")
 	require.NoError(t, err)
+	defer again.Close()
 	require.Empty(t, again.Warning())
 	require.Len(t, again.Observations(), 1)
 }
@@ -302,4 +305,94 @@ func TestStartClose(t *testing.T) {
 	v, ok := s.Store().Current("churn", "champion")
 	require.True(t, ok)
 	require.Equal(t, "1", v)
+}
+
+func TestRollbacks(t *testing.T) {
+	cases := []struct {
+		name     string
+		versions []string
+		want     []bool
+	}{
+		{"a move back is a rollback, the move forward again is not", []string{"1", "2", "1", "2"}, []bool{false, false, true, false}},
+		{"a lower version never promoted is a rollback", []string{"3", "2"}, []bool{false, true}},
+		{"a higher version is a promotion", []string{"1", "2", "10"}, []bool{false, false, false}},
+		{"back past two versions", []string{"1", "2", "3", "1"}, []bool{false, false, false, true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Config{URL: "http://m"}.withDefaults()
+			require.NoError(t, err)
+			m := mapper{cfg: &cfg, b: events.NewBuilder()}
+			var history []Observation
+			for i, v := range tc.versions {
+				history = append(history, obs("churn", "champion", v, 10*i))
+			}
+			m.deployments("churn", nil, history)
+			var got []bool
+			for _, d := range m.b.Set().Deployments {
+				got = append(got, d.Rollback)
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestFilters(t *testing.T) {
+	f := newFake()
+	f.models = append(f.models, map[string]any{"name": "fraud"})
+	f.setAlias("champion", "1")
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	t.Run("experiments by name or id, and models by name", func(t *testing.T) {
+		for _, names := range [][]string{{"churn"}, {"1"}} {
+			s := newSource(t, srv, Config{Experiments: names, Models: []string{"fraud"}, Now: func() time.Time { return t0 }})
+			set, rep, err := s.Fetch(ctx)
+			require.NoError(t, err)
+			require.Zero(t, rep.Skipped, rep.String())
+			require.Len(t, set.Milestones, 1)
+			require.Equal(t, "churn", set.Milestones[0].Service)
+			require.Len(t, set.Runs, 4)
+			require.Empty(t, set.Deployments, "the champion of churn is not read")
+		}
+	})
+
+	t.Run("a name the server does not show is reported, and fails the health check", func(t *testing.T) {
+		s := newSource(t, srv, Config{Experiments: []string{"churn", "nope"}, Models: []string{"ghost"}})
+		set, rep, err := s.Fetch(ctx)
+		require.NoError(t, err)
+		require.Len(t, set.Runs, 4, "what was found is kept")
+		require.Contains(t, rep.String(), `the server shows no experiments "nope" and no registered models "ghost"`)
+		_, err = s.HealthCheck(ctx)
+		require.ErrorContains(t, err, `no experiments "nope"`)
+	})
+
+	t.Run("promotions count in the configured environment", func(t *testing.T) {
+		s := newSource(t, srv, Config{Environment: "prod", Now: func() time.Time { return t0 }})
+		set, _, err := s.Fetch(ctx)
+		require.NoError(t, err)
+		require.Len(t, set.Deployments, 1)
+		require.Equal(t, "prod", set.Deployments[0].Environment)
+	})
+}
+
+func TestDefaultExperiment(t *testing.T) {
+	f := newFake()
+	f.experiments = append(f.experiments, map[string]any{"experiment_id": "0", "name": "Default", "creation_time": ms(0)})
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	kickoffs := func() []string {
+		set, _, err := newSource(t, srv, Config{}).Fetch(context.Background())
+		require.NoError(t, err)
+		var services []string
+		for _, m := range set.Milestones {
+			services = append(services, m.Service)
+		}
+		return services
+	}
+	require.ElementsMatch(t, []string{"churn", "/Users/ana/fraud"}, kickoffs(), "an empty Default is no kickoff")
+
+	f.runs[0]["info"].(map[string]any)["experiment_id"] = "0"
+	require.ElementsMatch(t, []string{"churn", "/Users/ana/fraud", "Default"}, kickoffs(), "with runs it is one")
 }

@@ -40,14 +40,27 @@ const storeFormat = 1
 
 // Store is the alias history of one data source, in memory and, when it has
 // a path, in a JSON file that is replaced atomically on every change.
+//
+// The stores of a process are shared by key: Grafana keeps the instance it
+// replaces alive for a few seconds after a settings change, and both
+// instances must add to one history, not overwrite each other's file. The
+// history of a data source without a directory lives as long as one of its
+// instances does.
 type Store struct {
+	key  string // the registry's key: the path, or the uid when in memory
 	path string
 	uid  string
+	refs int // guarded by registryMu
 
 	mu      sync.Mutex
 	obs     []Observation
 	warning string
 }
+
+var (
+	registryMu sync.Mutex
+	registry   = make(map[string]*Store)
+)
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
@@ -56,11 +69,49 @@ func StorePath(dir, uid string) string {
 	return filepath.Join(dir, "mlflow-aliases-"+unsafeName.ReplaceAllString(uid, "_")+".json")
 }
 
-// OpenStore reads the history of uid from dir, or starts an empty one when
-// dir is empty or the file does not exist yet. A file that cannot be read as
-// a history is set aside (renamed with a .corrupt suffix), the history starts
-// anew and Warning says so: losing the history is better than stopping.
+// OpenStore returns the history of uid kept in dir: the one already open in
+// this process, or the file read afresh, or an empty one when dir is empty
+// or the file does not exist yet. A file that cannot be read as a history is
+// set aside (renamed with a .corrupt suffix), the history starts anew and
+// Warning says so: losing the history is better than stopping. Every
+// OpenStore needs a Close.
 func OpenStore(dir, uid string) (*Store, error) {
+	if dir == "" && uid == "" {
+		return &Store{}, nil // nothing to share it by
+	}
+	key := "memory:" + uid
+	if dir != "" {
+		key = StorePath(dir, uid)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if s := registry[key]; s != nil {
+		s.refs++
+		return s, nil
+	}
+	s, err := readStore(dir, uid)
+	if err != nil {
+		return nil, err
+	}
+	s.key, s.refs = key, 1
+	registry[key] = s
+	return s, nil
+}
+
+// Close lets go of the store; the last Close of a key forgets it, so that
+// the next OpenStore reads the file again.
+func (s *Store) Close() {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if s.refs == 0 {
+		return // unshared, or closed already
+	}
+	if s.refs--; s.refs == 0 && registry[s.key] == s {
+		delete(registry, s.key)
+	}
+}
+
+func readStore(dir, uid string) (*Store, error) {
 	s := &Store{uid: uid}
 	if dir == "" {
 		return s, nil

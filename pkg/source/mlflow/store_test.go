@@ -15,6 +15,15 @@ func obs(model, alias, version string, minutes int) Observation {
 	return Observation{Model: model, Alias: alias, Version: version, Time: t0.Add(time.Duration(minutes) * time.Minute)}
 }
 
+// reopen opens a store that the test closes when it ends.
+func reopen(t *testing.T, dir, uid string) *Store {
+	t.Helper()
+	s, err := OpenStore(dir, uid)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
 func TestStore(t *testing.T) {
 	t.Run("a restart keeps the history", func(t *testing.T) {
 		dir := t.TempDir()
@@ -23,11 +32,46 @@ func TestStore(t *testing.T) {
 		changed, err := s.Observe([]Observation{obs("churn", "champion", "1", 0)})
 		require.NoError(t, err)
 		require.True(t, changed)
+		s.Close()
 
-		again, err := OpenStore(dir, "uid-a")
-		require.NoError(t, err)
+		again := reopen(t, dir, "uid-a")
+		require.NotSame(t, s, again, "the file was read afresh")
 		require.Equal(t, []Observation{obs("churn", "champion", "1", 0)}, again.Observations())
 		require.Empty(t, again.Warning())
+	})
+
+	t.Run("instances of one data source share the history until the last closes", func(t *testing.T) {
+		for _, dir := range []string{t.TempDir(), ""} {
+			old, err := OpenStore(dir, "uid-shared")
+			require.NoError(t, err)
+			replacement, err := OpenStore(dir, "uid-shared")
+			require.NoError(t, err)
+			_, err = old.Observe([]Observation{obs("churn", "champion", "1", 0)})
+			require.NoError(t, err)
+			_, err = replacement.Observe([]Observation{obs("churn", "champion", "1", 1)})
+			require.NoError(t, err)
+			old.Close()
+			require.Equal(t, []Observation{obs("churn", "champion", "1", 0)}, replacement.Observations(),
+				"the replacement saw the move as already recorded")
+			replacement.Close()
+
+			fresh := reopen(t, dir, "uid-shared")
+			if dir == "" {
+				require.Empty(t, fresh.Observations(), "a history in memory ends with its last instance")
+			} else {
+				require.Len(t, fresh.Observations(), 1)
+			}
+		}
+	})
+
+	t.Run("a store without a uid or directory is never shared", func(t *testing.T) {
+		a, err := OpenStore("", "")
+		require.NoError(t, err)
+		b, err := OpenStore("", "")
+		require.NoError(t, err)
+		_, err = a.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		require.Empty(t, b.Observations())
 	})
 
 	t.Run("the same version seen again is not a move", func(t *testing.T) {
@@ -54,10 +98,10 @@ func TestStore(t *testing.T) {
 		_, err = b.Observe([]Observation{obs("fraud", "champion", "4", 1)})
 		require.NoError(t, err)
 
-		a2, err := OpenStore(dir, "uid-a")
-		require.NoError(t, err)
-		b2, err := OpenStore(dir, "uid-b")
-		require.NoError(t, err)
+		a.Close()
+		b.Close()
+		a2 := reopen(t, dir, "uid-a")
+		b2 := reopen(t, dir, "uid-b")
 		require.Equal(t, []Observation{obs("churn", "champion", "1", 0)}, a2.Observations())
 		require.Equal(t, []Observation{obs("fraud", "champion", "4", 1)}, b2.Observations())
 		require.NotEqual(t, StorePath(dir, "uid-a"), StorePath(dir, "uid-b"))
@@ -77,8 +121,8 @@ func TestStore(t *testing.T) {
 
 		_, err = s.Observe([]Observation{obs("churn", "champion", "2", 3)})
 		require.NoError(t, err)
-		again, err := OpenStore(dir, "uid-a")
-		require.NoError(t, err)
+		s.Close()
+		again := reopen(t, dir, "uid-a")
 		require.Empty(t, again.Warning())
 		require.Len(t, again.Observations(), 1)
 	})
@@ -89,10 +133,10 @@ func TestStore(t *testing.T) {
 		require.NoError(t, err)
 		_, err = a.Observe([]Observation{obs("churn", "champion", "1", 0)})
 		require.NoError(t, err)
+		a.Close()
 		require.NoError(t, os.Rename(StorePath(dir, "uid-a"), StorePath(dir, "uid-b")))
 
-		b, err := OpenStore(dir, "uid-b")
-		require.NoError(t, err)
+		b := reopen(t, dir, "uid-b")
 		require.Empty(t, b.Observations())
 		require.Contains(t, b.Warning(), `belongs to the data source "uid-a"`)
 	})
