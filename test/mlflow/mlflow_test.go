@@ -152,7 +152,8 @@ type summary struct {
 		Commit   string `json:"commit"`
 	} `json:"churn"`
 	Fraud struct {
-		Run struct {
+		Created int64 `json:"created"`
+		Run     struct {
 			Start int64 `json:"start"`
 		} `json:"run"`
 		Staged int64 `json:"staged"`
@@ -185,7 +186,8 @@ func TestConnector(t *testing.T) {
 	}
 	poll(48) // champion on v1
 	populate(t, bin, base, nil, "alias", "churn", "champion", "2")
-	poll(72) // v2, whose deployed_at tag says 70 h
+	populate(t, bin, base, nil, "alias", "fraud", "baseline", "1")
+	poll(72) // v2, whose deployed_at tag says 70 h; fraud's baseline alias
 	populate(t, bin, base, nil, "alias", "churn", "champion", "1")
 	poll(96) // back to v1: a rollback
 
@@ -254,6 +256,13 @@ func TestConnector(t *testing.T) {
 		// the experiment's creation time.
 		want := at(sum.Churn.Baseline).Truncate(time.Second).Sub(created).Seconds()
 		require.InDelta(t, want, value(t, "time_to_baseline", churn).Value, 1e-3)
+	})
+
+	t.Run("the baseline alias dates a baseline when it is first seen", func(t *testing.T) {
+		// Rule: the poll that first saw the alias (72 h after churn's
+		// creation) minus the fraud experiment's creation.
+		want := created.Add(72 * time.Hour).Sub(at(sum.Fraud.Created)).Seconds()
+		require.InDelta(t, want, value(t, "time_to_baseline", query.Filters{Service: []string{"fraud"}}).Value, 1e-3)
 	})
 
 	t.Run("model lead time runs from the source run's start to the first promotion", func(t *testing.T) {
