@@ -94,11 +94,41 @@ export interface GitHubConfig {
   timeoutSeconds?: number;
 }
 
+export type MLflowAuth = 'none' | 'basic' | 'bearer';
+
+/**
+ * MLflowConfig points the data source at an MLflow tracking server (docs/sources/mlflow.md).
+ * Where the alias history is kept is not here but in grafana.ini: a path on the
+ * Grafana server is for its operator to choose, not for whoever edits a data source.
+ */
+export interface MLflowConfig {
+  /** url is the server's base address, without /api/2.0/mlflow. */
+  url?: string;
+  auth?: MLflowAuth;
+  username?: string;
+  /** experiments are the names or ids of the experiments to read; empty reads all. */
+  experiments?: string[];
+  /** models are the names of the registered models to read; empty reads all. */
+  models?: string[];
+  /** services maps an experiment or registered model name to a service. */
+  services?: Record<string, string>;
+  productionAliases?: string[];
+  /** legacyStage is the stage that means production on servers with stages; MLFLOW_STAGES_OFF ignores stages. */
+  legacyStage?: string;
+  baselineAlias?: string;
+  baselineTag?: string;
+  deployedAtTag?: string;
+  pollSeconds?: number;
+  timeoutSeconds?: number;
+  pageSize?: number;
+}
+
 /** FourKeysOptions are the data source settings stored in jsonData. All are optional. */
 export interface FourKeysOptions extends DataSourceJsonData {
   demo?: boolean;
   feed?: FeedSettings;
   github?: GitHubConfig;
+  mlflow?: MLflowConfig;
   environment?: string;
   attributionWindowHours?: number;
   cacheSeconds?: number;
@@ -110,6 +140,8 @@ export interface FourKeysSecrets {
   feedPassword?: string;
   githubToken?: string;
   githubAppPrivateKey?: string;
+  mlflowPassword?: string;
+  mlflowToken?: string;
 }
 
 export const DEFAULT_ENVIRONMENT = 'production';
@@ -124,3 +156,18 @@ export const DEFAULT_GITHUB_MAX_IN_FLIGHT = 4;
 export const DEFAULT_GITHUB_TIMEOUT_SECONDS = 120;
 /** MAX_GITHUB_IN_FLIGHT is the most requests at once pkg/settings accepts. */
 export const MAX_GITHUB_IN_FLIGHT = 20;
+export const DEFAULT_MLFLOW_AUTH: MLflowAuth = 'none';
+export const DEFAULT_MLFLOW_PRODUCTION_ALIASES: readonly string[] = ['champion', 'production'];
+export const DEFAULT_MLFLOW_LEGACY_STAGE = 'Production';
+/** MLFLOW_STAGES_OFF as the legacy stage tells the backend to ignore model stages. */
+export const MLFLOW_STAGES_OFF = '-';
+export const DEFAULT_MLFLOW_BASELINE_ALIAS = 'baseline';
+export const DEFAULT_MLFLOW_BASELINE_TAG = 'baseline';
+export const DEFAULT_MLFLOW_DEPLOYED_AT_TAG = 'deployed_at';
+export const DEFAULT_MLFLOW_POLL_SECONDS = 60;
+export const DEFAULT_MLFLOW_TIMEOUT_SECONDS = 30;
+export const DEFAULT_MLFLOW_PAGE_SIZE = 1000;
+/** MAX_MLFLOW_PAGE_SIZE is the largest page size pkg/settings accepts, the most runs/search returns. */
+export const MAX_MLFLOW_PAGE_SIZE = 50000;
+/** MAX_MLFLOW_TIMEOUT_SECONDS is the longest request timeout pkg/settings accepts: one whole fetch. */
+export const MAX_MLFLOW_TIMEOUT_SECONDS = 300;

@@ -26,7 +26,10 @@ const (
 )
 
 // MLflow configures the MLflow source. It prints, and marshals to JSON,
-// without its secrets.
+// without its secrets. Where the alias history is kept is no setting of a
+// data source: a path on the Grafana server is for its operator to choose
+// (state_dir in grafana.ini, [Host.StateDir]), not for whoever may edit a
+// data source.
 type MLflow struct {
 	URL               string
 	Auth              string // mlflow.AuthNone, mlflow.AuthBasic or mlflow.AuthBearer
@@ -44,9 +47,6 @@ type MLflow struct {
 	PageSize          int
 	Timeout           time.Duration
 	PollInterval      time.Duration
-	// StateDir is mlflow.stateDir, where the alias history is kept; when
-	// empty, [Host.StateDir] is used.
-	StateDir string
 	// Environment is the data source's environment, where promotions count.
 	Environment string
 }
@@ -76,7 +76,6 @@ func (m *MLflow) Config(uid string) mlflow.Config {
 		BaselineTag:       m.BaselineTag,
 		DeployedAtTag:     m.DeployedAtTag,
 		PollInterval:      m.PollInterval,
-		StateDir:          m.StateDir,
 		UID:               uid,
 	}
 	switch m.Auth {
@@ -104,7 +103,6 @@ type jsonMLflow struct {
 	PageSize          number            `json:"pageSize"`
 	TimeoutSeconds    number            `json:"timeoutSeconds"`
 	PollSeconds       number            `json:"pollSeconds"`
-	StateDir          string            `json:"stateDir"`
 }
 
 func (jm *jsonMLflow) configured() bool {
@@ -125,7 +123,6 @@ func loadMLflow(jm *jsonMLflow, secure map[string]string, environment string) (*
 		BaselineAlias:     strings.TrimSpace(jm.BaselineAlias),
 		BaselineTag:       strings.TrimSpace(jm.BaselineTag),
 		DeployedAtTag:     strings.TrimSpace(jm.DeployedAtTag),
-		StateDir:          strings.TrimSpace(jm.StateDir),
 		Environment:       environment,
 	}
 	if m.Auth == "" {
@@ -168,7 +165,7 @@ func loadMLflow(jm *jsonMLflow, secure map[string]string, environment string) (*
 		m.PageSize = mlflow.DefaultPageSize
 	}
 
-	if err := m.Config("-").Validate(); err != nil {
+	if err := m.Config("").Validate(); err != nil {
 		return nil, err
 	}
 	return m, nil

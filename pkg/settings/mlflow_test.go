@@ -41,18 +41,18 @@ func TestLoadMLflow(t *testing.T) {
 			demo:     true,
 		},
 		{
-			name: "every setting is read, numbers also as strings",
+			name: "every setting is read, numbers also as strings, and a directory is not taken from jsonData",
 			jsonData: `{"environment": "prod", "mlflow": {"url": "http://mlflow:5000", "auth": "Basic", "username": " ana ",
 				"experiments": ["churn", " ", "12"], "models": ["churn"], "services": {" /Users/ana/churn ": "churn"},
 				"productionAliases": ["live"], "legacyStage": "-", "baselineAlias": "base", "baselineTag": "is_base",
-				"deployedAtTag": "went_live", "pageSize": "200", "timeoutSeconds": 5, "pollSeconds": "15", "stateDir": "/var/lib/x"}}`,
+				"deployedAtTag": "went_live", "pageSize": "200", "timeoutSeconds": 5, "pollSeconds": "15", "stateDir": "/etc"}}`,
 			want: func(m *settings.MLflow) {
 				m.Auth, m.Username, m.Password, m.Environment = mlflow.AuthBasic, "ana", mlflowPassword, "prod"
 				m.Experiments, m.Models = []string{"churn", "12"}, []string{"churn"}
 				m.Services = map[string]string{"/Users/ana/churn": "churn"}
 				m.ProductionAliases, m.LegacyStage = []string{"live"}, "-"
 				m.BaselineAlias, m.BaselineTag, m.DeployedAtTag = "base", "is_base", "went_live"
-				m.PageSize, m.Timeout, m.PollInterval, m.StateDir = 200, 5*time.Second, 15*time.Second, "/var/lib/x"
+				m.PageSize, m.Timeout, m.PollInterval = 200, 5*time.Second, 15*time.Second
 			},
 		},
 		{
@@ -162,17 +162,16 @@ func TestMLflowSources(t *testing.T) {
 	require.Implements(t, (*io.Closer)(nil), sources[1], "the plugin closes the alias history with the instance")
 
 	m := sources[1].(*mlflow.Source)
-	require.Equal(t, dir, m.StateDir(), "without mlflow.stateDir the plugin-wide directory keeps the history")
+	require.Equal(t, dir, m.StateDir(), "the plugin-wide directory keeps the history")
 	require.NoError(t, m.Close())
 
-	t.Run("mlflow.stateDir wins over the plugin-wide directory", func(t *testing.T) {
-		own := t.TempDir()
-		s, err := settings.Load(instance(fmt.Sprintf(`{"mlflow": {"url": "http://127.0.0.1:1", "stateDir": %q}}`, own), nil))
+	t.Run("a stateDir in jsonData does not move the history", func(t *testing.T) {
+		s, err := settings.Load(instance(`{"mlflow": {"url": "http://127.0.0.1:1", "stateDir": "/etc"}}`, nil))
 		require.NoError(t, err)
 		sources, err := s.Sources(settings.Host{Key: "1-abc", StateDir: dir})
 		require.NoError(t, err)
 		m := sources[0].(*mlflow.Source)
 		defer func() { _ = m.Close() }()
-		require.Equal(t, own, m.StateDir())
+		require.Equal(t, dir, m.StateDir())
 	})
 }

@@ -287,8 +287,8 @@ type Host struct {
 	// the MLflow alias history: the same for every instance of one data
 	// source, different for every other data source.
 	Key string
-	// StateDir is the plugin-wide directory for that state, used when
-	// mlflow.stateDir is empty; empty keeps the state in memory.
+	// StateDir is the plugin-wide directory for that state; empty keeps it
+	// in memory.
 	StateDir string
 }
 
@@ -314,9 +314,7 @@ func (s Settings) Sources(h Host) ([]source.Source, error) {
 	}
 	if s.MLflow != nil {
 		cfg := s.MLflow.Config(h.Key)
-		if cfg.StateDir == "" {
-			cfg.StateDir = h.StateDir
-		}
+		cfg.StateDir = h.StateDir
 		m, err := mlflow.New(cfg, h.HTTPOptions)
 		if err != nil {
 			return nil, err

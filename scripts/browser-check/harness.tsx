@@ -64,8 +64,17 @@ const datasource = new DataSource(instanceSettings({ demo: false }));
 function ConfigPage() {
   const [options, setOptions] = useState<DataSourceSettings<FourKeysOptions, FourKeysSecrets>>(
     dataSourceSettings({
-      jsonData: { demo: false, feed: { url: 'https://events.example.com/fourkeys.jsonl', auth: 'bearer' } },
-      secureJsonFields: { feedToken: true },
+      jsonData: {
+        demo: false,
+        feed: { url: 'https://events.example.com/fourkeys.jsonl', auth: 'bearer' },
+        mlflow: {
+          url: 'http://mlflow:5000',
+          auth: 'basic',
+          username: 'grafana-reader',
+          services: { '/Users/ana/churn': 'churn' },
+        },
+      },
+      secureJsonFields: { feedToken: true, mlflowPassword: true },
     })
   );
   return <ConfigEditor options={options} onOptionsChange={setOptions} />;

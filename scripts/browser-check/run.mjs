@@ -83,6 +83,10 @@ const checks = {
     ['spinbutton', 'Incident attribution window (hours)'],
     ['spinbutton', 'Cache (seconds)'],
     ['button', 'Reset'],
+    ['textbox', 'Tracking server'],
+    ['radio', 'Username and password'],
+    ['textbox', 'Experiment or model'],
+    ['button', 'Advanced'],
   ],
   query: [
     ['radio', 'Time series'],

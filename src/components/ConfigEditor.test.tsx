@@ -1,27 +1,10 @@
-import { DataSourceSettings } from '@grafana/data';
-import { render, screen } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
-import React, { useState } from 'react';
+import { screen } from '@testing-library/react';
 
-import { dataSourceSettings } from '../test/props';
-import { FourKeysOptions, FourKeysSecrets } from '../types';
+import { renderSettingsEditor, Settings } from '../test/editor';
 import { ConfigEditor } from './ConfigEditor';
 
-type Settings = DataSourceSettings<FourKeysOptions, FourKeysSecrets>;
-
 function setup(patch: Partial<Settings> = {}) {
-  const onOptionsChange = jest.fn();
-  function Harness() {
-    const [options, setOptions] = useState(dataSourceSettings(patch));
-    const change = (next: Settings) => {
-      onOptionsChange(next);
-      setOptions(next);
-    };
-    return <ConfigEditor options={options} onOptionsChange={change} />;
-  }
-  const view = render(<Harness />);
-  const last = (): Settings => onOptionsChange.mock.calls.at(-1)[0];
-  return { onOptionsChange, last, view, user: userEvent.setup({ delay: null }) };
+  return renderSettingsEditor(ConfigEditor, patch);
 }
 
 const savedFeed: Partial<Settings> = {

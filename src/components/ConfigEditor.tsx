@@ -5,7 +5,7 @@ import {
   updateDatasourcePluginResetOption,
 } from '@grafana/data';
 import { Field, FieldSet, Input, RadioButtonGroup, SecretInput, Stack, Switch, Text } from '@grafana/ui';
-import React, { FormEvent } from 'react';
+import React from 'react';
 
 import {
   DEFAULT_ATTRIBUTION_WINDOW_HOURS,
@@ -19,6 +19,8 @@ import {
   FourKeysSecrets,
 } from '../types';
 import { GitHubSettings, githubConfigured } from './GitHubSettings';
+import { MLflowSettings, mlflowConfigured } from './MLflowSettings';
+import { numberOrUndefined } from './numbers';
 
 type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
 
@@ -33,21 +35,12 @@ const authOptions: Array<SelectableValue<FeedAuth>> = [
 
 /**
  * demoOn tells whether the demo events are read. The sources add up; the demo
- * is on by default while neither a feed nor a GitHub repository is set up, so
- * that a new data source shows something (pkg/settings decides the same way).
+ * is on by default while no feed, GitHub repository or MLflow server is set up,
+ * so that a new data source shows something (pkg/settings decides the same way).
  */
 export function demoOn(jsonData: FourKeysOptions): boolean {
-  return jsonData.demo ?? !(jsonData.feed?.url || githubConfigured(jsonData.github));
-}
-
-/** numberOrUndefined reads a number input; an empty input falls back to the backend's default. */
-function numberOrUndefined(e: FormEvent<HTMLInputElement>): number | undefined {
-  const text = e.currentTarget.value.trim();
-  if (text === '') {
-    return undefined;
-  }
-  const n = Number(text);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
+  const other = jsonData.feed?.url || githubConfigured(jsonData.github) || mlflowConfigured(jsonData.mlflow);
+  return jsonData.demo ?? !other;
 }
 
 export function ConfigEditor(props: Props) {
@@ -71,7 +64,7 @@ export function ConfigEditor(props: Props) {
       <FieldSet label="Demo data">
         <Field
           label="Demo events"
-          description="Generated history of a few ML services, for trying the plugin out. On by default while no feed or GitHub repository is set up."
+          description="Generated history of a few ML services, for trying the plugin out. On by default while no feed, GitHub repository or MLflow server is set up."
         >
           <Switch id="demo" value={demoOn(jsonData)} onChange={(e) => setJson({ demo: e.currentTarget.checked })} />
         </Field>
@@ -160,6 +153,8 @@ export function ConfigEditor(props: Props) {
       </FieldSet>
 
       <GitHubSettings {...props} />
+
+      <MLflowSettings {...props} />
 
       <FieldSet label="Measurement">
         <Field

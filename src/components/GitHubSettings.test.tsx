@@ -1,28 +1,11 @@
-import { DataSourceSettings } from '@grafana/data';
-import { render, screen, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
-import React, { useState } from 'react';
+import { screen, within } from '@testing-library/react';
 
-import { dataSourceSettings } from '../test/props';
-import { FourKeysOptions, FourKeysSecrets } from '../types';
+import { renderSettingsEditor, Settings } from '../test/editor';
 import { ConfigEditor } from './ConfigEditor';
 import { GitHubSettings } from './GitHubSettings';
 
-type Settings = DataSourceSettings<FourKeysOptions, FourKeysSecrets>;
-
-function setup(patch: Partial<Settings> = {}, Editor = GitHubSettings) {
-  const onOptionsChange = jest.fn();
-  function Harness() {
-    const [options, setOptions] = useState(dataSourceSettings(patch));
-    const change = (next: Settings) => {
-      onOptionsChange(next);
-      setOptions(next);
-    };
-    return <Editor options={options} onOptionsChange={change} />;
-  }
-  const view = render(<Harness />);
-  const last = (): Settings => onOptionsChange.mock.calls.at(-1)[0];
-  return { last, view, user: userEvent.setup({ delay: null }) };
+function setup(patch: Partial<Settings> = {}, Editor: typeof GitHubSettings | typeof ConfigEditor = GitHubSettings) {
+  return renderSettingsEditor(Editor, patch);
 }
 
 const oneRepo: Partial<Settings> = { jsonData: { github: { repositories: [{ repo: 'acme/churn-model' }] } } };

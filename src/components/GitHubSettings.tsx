@@ -35,6 +35,7 @@ import {
   GitHubRepository,
   MAX_GITHUB_IN_FLIGHT,
 } from '../types';
+import { wholeOrUndefined } from './numbers';
 
 type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
 
@@ -61,13 +62,6 @@ const deploymentsOptions: Array<SelectableValue<DeploymentsChoice>> = [
  */
 export function githubConfigured(github?: GitHubConfig): boolean {
   return (github?.repositories ?? []).some((r) => (r.repo ?? '').trim() !== '');
-}
-
-/** wholeOrUndefined reads a number input; an empty input falls back to the backend's default. */
-function wholeOrUndefined(e: FormEvent<HTMLInputElement>): number | undefined {
-  const text = e.currentTarget.value.trim();
-  const n = Number(text);
-  return text !== '' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** parsePairs reads "a=b, c=d" into pairs, skipping entries without a left side. */

@@ -175,7 +175,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.PollInterval < time.Second:
 		return c, fmt.Errorf("mlflow: the poll interval is %s: use one second or more", c.PollInterval)
 	case c.StateDir != "" && c.UID == "":
-		return c, errors.New("mlflow: stateDir is set but the data source has no uid to name its history file")
+		return c, errors.New("mlflow: a state directory is set but the data source has no uid to name its history file")
 	}
 	return c, nil
 }

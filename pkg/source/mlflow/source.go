@@ -288,7 +288,7 @@ func (s *Source) HealthCheck(ctx context.Context) (string, error) {
 	msg := fmt.Sprintf("MLflow: %s, %s, %s recorded", plural(len(exps), "experiment"),
 		plural(len(models), "registered model"), plural(len(s.store.Observations()), "alias move"))
 	if s.cfg.StateDir == "" {
-		msg += " in memory only (set stateDir to keep them across restarts)"
+		msg += " in memory only (set state_dir in grafana.ini to keep them across restarts)"
 	} else {
 		msg += " in " + StorePath(s.cfg.StateDir, s.cfg.UID)
 	}

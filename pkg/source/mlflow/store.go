@@ -108,6 +108,11 @@ func (s *Store) Close() {
 	}
 	if s.refs--; s.refs == 0 && registry[s.key] == s {
 		delete(registry, s.key)
+		// A fetch still running with the closed instance must not write
+		// over the file that the next OpenStore reads afresh.
+		s.mu.Lock()
+		s.path = ""
+		s.mu.Unlock()
 	}
 }
 
@@ -117,7 +122,7 @@ func readStore(dir, uid string) (*Store, error) {
 		return s, nil
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("mlflow: cannot create stateDir %s (%w): create it or choose a writable directory", dir, err)
+		return nil, fmt.Errorf("mlflow: cannot create the state directory %s (%w): create it, or set state_dir in grafana.ini to a writable directory", dir, err)
 	}
 	s.path = StorePath(dir, uid)
 	raw, err := os.ReadFile(s.path)
@@ -212,12 +217,12 @@ func (s *Store) save() error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".mlflow-aliases-*.tmp")
 	if err != nil {
-		return fmt.Errorf("mlflow: cannot write the alias history in %s (%w): make stateDir writable", filepath.Dir(s.path), err)
+		return fmt.Errorf("mlflow: cannot write the alias history in %s (%w): make it writable for Grafana's user", filepath.Dir(s.path), err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(raw); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("mlflow: cannot write the alias history (%w): check the free space of stateDir", err)
+		return fmt.Errorf("mlflow: cannot write the alias history (%w): check the free space of the state directory", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		_ = tmp.Close()

@@ -64,6 +64,23 @@ func TestStore(t *testing.T) {
 		}
 	})
 
+	t.Run("a closed store no longer writes its file", func(t *testing.T) {
+		dir := t.TempDir()
+		old, err := OpenStore(dir, "uid-late")
+		require.NoError(t, err)
+		old.Close()
+		fresh := reopen(t, dir, "uid-late")
+		_, err = fresh.Observe([]Observation{obs("churn", "champion", "2", 5)})
+		require.NoError(t, err)
+		// A fetch that began before the close sees a move late.
+		_, err = old.Observe([]Observation{obs("churn", "champion", "1", 9)})
+		require.NoError(t, err)
+
+		fresh.Close()
+		again := reopen(t, dir, "uid-late")
+		require.Equal(t, []Observation{obs("churn", "champion", "2", 5)}, again.Observations())
+	})
+
 	t.Run("a store without a uid or directory is never shared", func(t *testing.T) {
 		a, err := OpenStore("", "")
 		require.NoError(t, err)
