@@ -35,6 +35,7 @@ import {
   GitHubRepository,
   MAX_GITHUB_IN_FLIGHT,
 } from '../types';
+import { NumberField } from './NumberField';
 import { wholeOrUndefined } from './numbers';
 
 type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
@@ -340,46 +341,31 @@ function Advanced({ github, onChange }: AdvancedProps) {
   const [open, setOpen] = useState(false);
   return (
     <Collapse label="Advanced" isOpen={open} onToggle={() => setOpen(!open)}>
-      <Field label="History (days)" description="Pull requests, deployments and issues older than this are not read">
-        <Input
-          id="github-history-days"
-          type="number"
-          min={1}
-          width={12}
-          placeholder={String(DEFAULT_GITHUB_HISTORY_DAYS)}
-          value={github.historyDays ?? ''}
-          onChange={(e) => onChange({ historyDays: wholeOrUndefined(e) })}
-        />
-      </Field>
-      <Field
+      <NumberField
+        id="github-history-days"
+        label="History (days)"
+        description="Pull requests, deployments and issues older than this are not read"
+        value={github.historyDays}
+        byDefault={DEFAULT_GITHUB_HISTORY_DAYS}
+        onChange={(n) => onChange({ historyDays: n })}
+      />
+      <NumberField
+        id="github-max-in-flight"
         label="Requests at once"
         description={`How many requests to GitHub may run at the same time, at most ${MAX_GITHUB_IN_FLIGHT}`}
-      >
-        <Input
-          id="github-max-in-flight"
-          type="number"
-          min={1}
-          max={MAX_GITHUB_IN_FLIGHT}
-          width={12}
-          placeholder={String(DEFAULT_GITHUB_MAX_IN_FLIGHT)}
-          value={github.maxInFlight ?? ''}
-          onChange={(e) => onChange({ maxInFlight: wholeOrUndefined(e) })}
-        />
-      </Field>
-      <Field
+        value={github.maxInFlight}
+        byDefault={DEFAULT_GITHUB_MAX_IN_FLIGHT}
+        max={MAX_GITHUB_IN_FLIGHT}
+        onChange={(n) => onChange({ maxInFlight: n })}
+      />
+      <NumberField
+        id="github-timeout-seconds"
         label="Timeout (seconds)"
         description="How long one read of every repository may take, waits on rate limits included"
-      >
-        <Input
-          id="github-timeout-seconds"
-          type="number"
-          min={1}
-          width={12}
-          placeholder={String(DEFAULT_GITHUB_TIMEOUT_SECONDS)}
-          value={github.timeoutSeconds ?? ''}
-          onChange={(e) => onChange({ timeoutSeconds: wholeOrUndefined(e) })}
-        />
-      </Field>
+        value={github.timeoutSeconds}
+        byDefault={DEFAULT_GITHUB_TIMEOUT_SECONDS}
+        onChange={(n) => onChange({ timeoutSeconds: n })}
+      />
     </Collapse>
   );
 }

@@ -217,10 +217,14 @@ func TestErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			status = tc.status
-			_, _, err := newSource(t, srv, tc.cfg).Fetch(context.Background())
-			require.ErrorContains(t, err, tc.want)
-			require.NotContains(t, err.Error(), "s3cret")
-			require.NotContains(t, err.Error(), "t0ken")
+			src := newSource(t, srv, tc.cfg)
+			_, _, fetchErr := src.Fetch(context.Background())
+			_, healthErr := src.HealthCheck(context.Background())
+			for _, err := range []error{fetchErr, healthErr} {
+				require.ErrorContains(t, err, tc.want)
+				require.NotContains(t, err.Error(), "s3cret")
+				require.NotContains(t, err.Error(), "t0ken")
+			}
 		})
 	}
 }
