@@ -59,7 +59,16 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "registered-models/search":
 		page(w, "registered_models", f.models, body.MaxResults, body.PageToken)
 	case "model-versions/search":
-		page(w, "model_versions", f.versions, body.MaxResults, body.PageToken)
+		versions := f.versions
+		if name, ok := strings.CutPrefix(r.URL.Query().Get("filter"), "name='"); ok {
+			versions = nil
+			for _, v := range f.versions {
+				if v["name"] == strings.TrimSuffix(name, "'") {
+					versions = append(versions, v)
+				}
+			}
+		}
+		page(w, "model_versions", versions, body.MaxResults, body.PageToken)
 	default:
 		http.NotFound(w, r)
 	}
