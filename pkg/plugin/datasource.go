@@ -59,7 +59,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.sources, d.err = d.settings.Sources(settings.Host{
 		Demo:        demoSource,
 		HTTPOptions: opts,
-		Key:         instanceKey(backend.PluginConfigFromContext(ctx).Namespace, s),
+		Key:         instanceKey(namespace(backend.PluginConfigFromContext(ctx)), s),
 		StateDir:    StateDir(),
 	})
 	if d.err != nil {
@@ -86,17 +86,27 @@ type poller interface {
 	Start(ctx context.Context)
 }
 
+// namespace returns the organization's namespace as Grafana names it:
+// "default" for the first organization, "org-<id>" for the others. Grafanas
+// that send no namespace still send the organization's id.
+func namespace(pc backend.PluginContext) string {
+	if pc.Namespace != "" {
+		return pc.Namespace
+	}
+	if org := pc.OrgID; org > 1 { //nolint:staticcheck // the fallback for Grafanas without namespaces
+		return "org-" + strconv.FormatInt(org, 10)
+	}
+	return "default"
+}
+
 // instanceKey names what a data source keeps beyond one instance. A uid is
 // unique within an organization (a namespace) only, so that is part of it.
-func instanceKey(namespace string, s backend.DataSourceInstanceSettings) string {
+func instanceKey(ns string, s backend.DataSourceInstanceSettings) string {
 	id := s.UID
 	if id == "" {
 		id = "id" + strconv.FormatInt(s.ID, 10)
 	}
-	if namespace == "" {
-		namespace = "default"
-	}
-	return namespace + "-" + id
+	return ns + "-" + id
 }
 
 // The environment variables that say where the plugin keeps state: the

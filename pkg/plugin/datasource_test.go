@@ -34,8 +34,16 @@ func TestInstanceKey(t *testing.T) {
 	a := instanceKey("default", backend.DataSourceInstanceSettings{UID: "abc"})
 	b := instanceKey("org-2", backend.DataSourceInstanceSettings{UID: "abc"})
 	require.NotEqual(t, a, b, "one uid in two organizations is two data sources")
-	require.Equal(t, a, instanceKey("", backend.DataSourceInstanceSettings{UID: "abc"}))
-	require.Equal(t, "default-id7", instanceKey("", backend.DataSourceInstanceSettings{ID: 7}))
+	require.Equal(t, "default-id7", instanceKey("default", backend.DataSourceInstanceSettings{ID: 7}))
+}
+
+//nolint:staticcheck // Grafanas without namespaces send only the deprecated OrgID.
+func TestNamespace(t *testing.T) {
+	require.Equal(t, "stacks-12", namespace(backend.PluginContext{Namespace: "stacks-12", OrgID: 1}))
+	// Without a namespace, the organization's id names it as Grafana would.
+	require.Equal(t, "default", namespace(backend.PluginContext{OrgID: 1}))
+	require.Equal(t, "org-3", namespace(backend.PluginContext{OrgID: 3}))
+	require.Equal(t, "default", namespace(backend.PluginContext{}))
 }
 
 // background is a source with a poll, as MLflow's is.

@@ -43,18 +43,22 @@ type backendPlugin struct {
 	// logs holds everything the process wrote to stderr and everything the
 	// host logged about it, as Grafana's log would show it.
 	logs *logBuffer
+
+	// stop ends the process, as a restart of Grafana does.
+	stop func()
 }
 
 // startPlugin starts the binary as Grafana does and stops it when the test
-// ends.
-func startPlugin(t *testing.T) *backendPlugin {
+// ends. env adds variables to Grafana's, as the keys of grafana.ini's
+// [plugin.mlops-fourkeys-datasource] section become GF_PLUGIN_<KEY>.
+func startPlugin(t *testing.T, env ...string) *backendPlugin {
 	t.Helper()
 	logs := &logBuffer{}
 
 	// Grafana starts the process itself, so the process is not tied to a
 	// context; client.Kill stops it.
 	cmd := exec.Command(pluginPath)
-	cmd.Env = grafanaEnv()
+	cmd.Env = append(grafanaEnv(), env...)
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		Cmd: cmd,
 		HandshakeConfig: goplugin.HandshakeConfig{
@@ -95,6 +99,7 @@ func startPlugin(t *testing.T) *backendPlugin {
 		diagnostics: pluginv2.NewDiagnosticsClient(grpcClient.Conn),
 		resource:    pluginv2.NewResourceClient(grpcClient.Conn),
 		logs:        logs,
+		stop:        client.Kill,
 	}
 }
 
@@ -117,6 +122,9 @@ type dataSource struct {
 	uid      string
 	jsonData string
 	secure   map[string]string
+	// updated is when the settings were last saved; Grafana makes a new
+	// instance when it changes. Zero is 1 January 2026.
+	updated time.Time
 }
 
 // pluginContext is what Grafana sends with every call for a data source.
@@ -143,9 +151,16 @@ func (ds dataSource) pluginContext(user *pluginv2.User) *pluginv2.PluginContext 
 			Name:                    "ML Four Keys " + ds.uid,
 			JsonData:                []byte(ds.jsonData),
 			DecryptedSecureJsonData: ds.secure,
-			LastUpdatedMS:           time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
+			LastUpdatedMS:           ds.lastUpdated().UnixMilli(),
 		},
 	}
+}
+
+func (ds dataSource) lastUpdated() time.Time {
+	if ds.updated.IsZero() {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return ds.updated
 }
 
 // ref is the datasource reference Grafana writes into every stored query.
