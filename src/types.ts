@@ -169,5 +169,7 @@ export const DEFAULT_MLFLOW_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MLFLOW_PAGE_SIZE = 1000;
 /** MAX_MLFLOW_PAGE_SIZE is the largest page size pkg/settings accepts, the most runs/search returns. */
 export const MAX_MLFLOW_PAGE_SIZE = 50000;
+/** MAX_MLFLOW_POLL_SECONDS is the longest alias check interval pkg/settings accepts: a day. */
+export const MAX_MLFLOW_POLL_SECONDS = 86400;
 /** MAX_MLFLOW_TIMEOUT_SECONDS is the longest request timeout pkg/settings accepts: one whole fetch. */
 export const MAX_MLFLOW_TIMEOUT_SECONDS = 300;

@@ -23,6 +23,9 @@ const (
 const (
 	MaxMLflowTimeout  = source.MaxFetchTime
 	MaxMLflowPageSize = 50000
+	// MaxMLflowPoll is the longest poll interval: a move would be dated up
+	// to a day late.
+	MaxMLflowPoll = 24 * time.Hour
 )
 
 // MLflow configures the MLflow source. It prints, and marshals to JSON,
@@ -146,7 +149,7 @@ func loadMLflow(jm *jsonMLflow, secure map[string]string, environment string) (*
 	if m.Timeout, err = seconds(jm.TimeoutSeconds, "mlflow: timeoutSeconds", mlflow.DefaultTimeout, MaxMLflowTimeout); err != nil {
 		return nil, err
 	}
-	if m.PollInterval, err = seconds(jm.PollSeconds, "mlflow: pollSeconds", mlflow.DefaultPollInterval, 0); err != nil {
+	if m.PollInterval, err = seconds(jm.PollSeconds, "mlflow: pollSeconds", mlflow.DefaultPollInterval, MaxMLflowPoll); err != nil {
 		return nil, err
 	}
 	if m.PollInterval < time.Second {
@@ -172,17 +175,14 @@ func loadMLflow(jm *jsonMLflow, secure map[string]string, environment string) (*
 }
 
 // seconds reads a number of seconds: def when unset or zero, an error when
-// negative, not a number or above max (when max is not zero).
+// negative, not a number or above max.
 func seconds(n number, name string, def, max time.Duration) (time.Duration, error) {
-	fix := fmt.Sprintf("use a number of seconds, or leave it empty for %g", def.Seconds())
-	if max > 0 {
-		fix = fmt.Sprintf("use a number of seconds up to %g, or leave it empty for %g", max.Seconds(), def.Seconds())
-	}
+	fix := fmt.Sprintf("use a number of seconds up to %g, or leave it empty for %g", max.Seconds(), def.Seconds())
 	v, err := n.nonNegative(name, fix)
 	switch {
 	case err != nil:
 		return 0, err
-	case max > 0 && v > max.Seconds():
+	case v > max.Seconds():
 		return 0, fmt.Errorf("%s is %s: %s", name, n.raw, fix)
 	case v == 0:
 		return def, nil

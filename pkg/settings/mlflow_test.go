@@ -111,6 +111,8 @@ func TestLoadMLflowErrors(t *testing.T) {
 			`mlflow: auth is "kerberos": use none, bearer or basic`},
 		{"a poll of half a second", `{"mlflow": {"url": "http://m", "pollSeconds": 0.5}}`, nil,
 			"mlflow: pollSeconds is 0.5: use one second or more"},
+		{"a poll too far apart", `{"mlflow": {"url": "http://m", "pollSeconds": 1e10}}`, nil,
+			"mlflow: pollSeconds is 1e10: use a number of seconds up to 86400, or leave it empty for 60"},
 		{"a negative timeout", `{"mlflow": {"url": "http://m", "timeoutSeconds": -1}}`, nil,
 			"mlflow: timeoutSeconds is -1: use a number of seconds up to 300, or leave it empty for 30"},
 		{"a timeout longer than a fetch", `{"mlflow": {"url": "http://m", "timeoutSeconds": 301}}`, nil,

@@ -31,6 +31,7 @@ import {
   FourKeysOptions,
   FourKeysSecrets,
   MAX_MLFLOW_PAGE_SIZE,
+  MAX_MLFLOW_POLL_SECONDS,
   MAX_MLFLOW_TIMEOUT_SECONDS,
   MLFLOW_STAGES_OFF,
   MLflowAuth,
@@ -181,6 +182,7 @@ function Advanced({ mlflow, onChange }: AdvancedProps) {
         label="Alias check (seconds)"
         description="How often the production aliases are looked at; a move is dated up to this late"
         value={mlflow.pollSeconds}
+        max={MAX_MLFLOW_POLL_SECONDS}
         byDefault={DEFAULT_MLFLOW_POLL_SECONDS}
         onChange={(n) => onChange({ pollSeconds: n })}
       />

@@ -160,21 +160,41 @@ func (c *Client) searchVersions(ctx context.Context, model string) ([]modelVersi
 			Versions  []modelVersion `json:"model_versions"`
 			NextToken string         `json:"next_page_token"`
 		}
-		q := url.Values{
-			"filter":      {"name='" + strings.ReplaceAll(model, "'", "\\'") + "'"},
-			"max_results": {strconv.Itoa(c.cfg.PageSize)},
+		q := url.Values{"max_results": {strconv.Itoa(c.cfg.PageSize)}}
+		filter, byServer := nameFilter(model)
+		if byServer {
+			q.Set("filter", filter)
 		}
 		if token != "" {
 			q.Set("page_token", token)
 		}
 		if err := c.get(ctx, "model-versions/search", q, &page); err != nil {
-			return nil, fmt.Errorf("versions of %q: %w", model, err)
+			return nil, fmt.Errorf("%w (reading the versions of the model %q)", err, model)
 		}
-		all = append(all, page.Versions...)
+		for _, v := range page.Versions {
+			if byServer || v.Name == model {
+				all = append(all, v)
+			}
+		}
 		if token = page.NextToken; token == "" {
 			return all, nil
 		}
 	}
+}
+
+// nameFilter is the search filter for one model's versions. MLflow's
+// filter parser keeps a backslash before a quote, so a name with a single
+// quote is quoted with double quotes instead. A name with both kinds cannot
+// be written: ok is false, and the client picks the model's versions out of
+// all of them.
+func nameFilter(model string) (filter string, ok bool) {
+	switch single, double := strings.Contains(model, "'"), strings.Contains(model, `"`); {
+	case single && double:
+		return "", false
+	case single:
+		return `name="` + model + `"`, true
+	}
+	return "name='" + model + "'", true
 }
 
 // millis is a time in milliseconds since the epoch. The server writes it

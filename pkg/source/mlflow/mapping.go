@@ -177,11 +177,23 @@ func (m *mapper) isProduction(alias string) bool {
 // deployment. A move back to a version first promoted before the current
 // one is a rollback, and so is a move to a version never promoted whose
 // number is lower than the current one's.
+//
+// A model that has been seen with a production alias is read from its
+// aliases alone: a version left in the legacy stage from before the team
+// moved to aliases would otherwise read as a move back to it, dated by its
+// old stage transition.
 func (m *mapper) deployments(model string, vs map[string]*modelVersion, history []Observation) {
+	byAlias := false
+	for _, o := range history {
+		if o.Version != "" && !strings.HasPrefix(o.Alias, stagePrefix) && m.isProduction(o.Alias) {
+			byAlias = true
+		}
+	}
 	current := ""
 	promoted := make(map[string]int) // version -> order of its first promotion
 	for _, o := range history {
-		if !m.isProduction(o.Alias) || o.Version == "" || o.Version == current {
+		if !m.isProduction(o.Alias) || o.Version == "" || o.Version == current ||
+			byAlias && strings.HasPrefix(o.Alias, stagePrefix) {
 			continue
 		}
 		at := o.Time

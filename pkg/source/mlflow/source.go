@@ -71,9 +71,10 @@ func (s *Source) Start(ctx context.Context) {
 		return
 	}
 	ctx, s.stop = context.WithCancel(ctx)
-	s.done = make(chan struct{})
+	done := make(chan struct{})
+	s.done = done
 	go func() {
-		defer close(s.done)
+		defer close(done)
 		tick := time.NewTicker(s.cfg.PollInterval)
 		defer tick.Stop()
 		for {
@@ -107,11 +108,12 @@ func (s *Source) Close() error {
 // Poll records where the production and baseline aliases, and the legacy
 // production stage, point now.
 func (s *Source) Poll(ctx context.Context) error {
+	seen := s.cfg.Now().UTC()
 	models, err := s.models(ctx)
 	if err != nil {
 		return err
 	}
-	return s.observe(models)
+	return s.observe(models, seen)
 }
 
 // experiments returns the experiments to read, and the names or ids of
@@ -180,10 +182,12 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-func (s *Source) observe(models []registeredModel) error {
+// observe records what the models say, as seen at the time the request for
+// them was sent: a poll whose answer comes late must not be taken for a
+// newer one.
+func (s *Source) observe(models []registeredModel, now time.Time) error {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()
-	now := s.cfg.Now().UTC()
 	tracked := append(s.cfg.ProductionAliases[:len(s.cfg.ProductionAliases):len(s.cfg.ProductionAliases)], s.cfg.BaselineAlias)
 	var batch []Observation
 	for i := range models {
@@ -207,7 +211,7 @@ func (s *Source) observe(models []registeredModel) error {
 				// the poll.
 				staged.Version = v.Version
 				if t := v.LastUpdated.time(); !t.IsZero() {
-					staged.Time = t
+					staged.Time, staged.Seen = t, now
 				}
 			}
 		}
@@ -232,6 +236,7 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	if err != nil {
 		return nil, events.Report{}, err
 	}
+	seen := s.cfg.Now().UTC()
 	models, err := s.models(ctx)
 	if err != nil {
 		return nil, events.Report{}, err
@@ -240,9 +245,10 @@ func (s *Source) Fetch(ctx context.Context) (*events.Set, events.Report, error) 
 	if msg := s.missing(absentExps, models); msg != "" {
 		rep.Skip(msg)
 	}
-	if err := s.observe(models); err != nil {
-		// The events are still right; only the next restart may miss the
-		// moves of this poll.
+	if err := s.observe(models, seen); err != nil {
+		// The events are still right; the moves stay in memory and are
+		// written with the next poll that can, but a restart before then
+		// forgets them.
 		rep.Skip(err.Error())
 	}
 	versions := make(map[string][]modelVersion, len(models))
@@ -275,6 +281,7 @@ func (s *Source) HealthCheck(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	seen := s.cfg.Now().UTC()
 	models, err := s.models(ctx)
 	if err != nil {
 		return "", err
@@ -282,7 +289,7 @@ func (s *Source) HealthCheck(ctx context.Context) (string, error) {
 	if msg := s.missing(absentExps, models); msg != "" {
 		return "", backend.DownstreamErrorf("%s", msg)
 	}
-	if err := s.observe(models); err != nil {
+	if err := s.observe(models, seen); err != nil {
 		return "", err
 	}
 	msg := fmt.Sprintf("MLflow: %s, %s, %s recorded", plural(len(exps), "experiment"),

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,8 +43,9 @@ func page(w http.ResponseWriter, key string, all []map[string]any, size int, tok
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.requests = append(f.requests, r.URL.Path)
 	var body struct {
-		MaxResults int    `json:"max_results"`
-		PageToken  string `json:"page_token"`
+		MaxResults    int      `json:"max_results"`
+		PageToken     string   `json:"page_token"`
+		ExperimentIDs []string `json:"experiment_ids"`
 	}
 	if r.Method == http.MethodPost {
 		_ = json.NewDecoder(r.Body).Decode(&body)
@@ -55,15 +57,28 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "experiments/search":
 		page(w, "experiments", f.experiments, body.MaxResults, body.PageToken)
 	case "runs/search":
-		page(w, "runs", f.runs, body.MaxResults, body.PageToken)
+		var runs []map[string]any
+		for _, r := range f.runs {
+			if slices.Contains(body.ExperimentIDs, r["info"].(map[string]any)["experiment_id"].(string)) {
+				runs = append(runs, r)
+			}
+		}
+		page(w, "runs", runs, body.MaxResults, body.PageToken)
 	case "registered-models/search":
 		page(w, "registered_models", f.models, body.MaxResults, body.PageToken)
 	case "model-versions/search":
+		// MLflow's parser takes 'a' or "a", and keeps a backslash: a quote
+		// inside quotes of its own kind does not end up in the name.
 		versions := f.versions
-		if name, ok := strings.CutPrefix(r.URL.Query().Get("filter"), "name='"); ok {
+		if filter := r.URL.Query().Get("filter"); filter != "" {
+			name := strings.TrimPrefix(filter, "name=")
+			quote, name := name[:1], name[1:len(name)-1]
+			if strings.Contains(name, quote) {
+				name = "(unparsable)"
+			}
 			versions = nil
 			for _, v := range f.versions {
-				if v["name"] == strings.TrimSuffix(name, "'") {
+				if v["name"] == name {
 					versions = append(versions, v)
 				}
 			}
@@ -178,7 +193,7 @@ func TestFetch(t *testing.T) {
 				n++
 			}
 		}
-		require.GreaterOrEqual(t, n, 4)
+		require.Equal(t, 4, n, "four runs in pages of one, each read once")
 	})
 }
 
@@ -288,6 +303,87 @@ func TestLegacyStage(t *testing.T) {
 	require.Equal(t, "2", d.ModelVersion)
 	require.Equal(t, "Production", d.Labels["alias"])
 	require.Equal(t, t0.Add(270*time.Minute), d.Time, "the deployed_at tag wins over the stage's time")
+
+	t.Run("without the tag, the version's last update dates the transition", func(t *testing.T) {
+		delete(f.versions[1], "tags")
+		s := newSource(t, srv, Config{Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+		set, _, err := s.Fetch(context.Background())
+		require.NoError(t, err)
+		require.Len(t, set.Deployments, 1)
+		require.Equal(t, time.UnixMilli(ms(300)).UTC(), set.Deployments[0].Time)
+	})
+
+	t.Run("a model with a production alias ignores a version left in the stage", func(t *testing.T) {
+		f.setAlias("champion", "3")
+		s := newSource(t, srv, Config{Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+		set, _, err := s.Fetch(context.Background())
+		require.NoError(t, err)
+		require.Len(t, set.Deployments, 1)
+		require.Equal(t, "3", set.Deployments[0].ModelVersion)
+		require.False(t, set.Deployments[0].Rollback)
+	})
+}
+
+func TestStartCloseRightAway(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	// Close before the poll's goroutine has run must neither race nor
+	// close a channel twice (run with -race).
+	for range 100 {
+		s, err := New(Config{URL: srv.URL}, httpclient.Options{})
+		require.NoError(t, err)
+		s.Start(context.Background())
+		require.NoError(t, s.Close())
+		require.NoError(t, s.Close(), "a second Close does nothing")
+	}
+}
+
+func TestManyExperiments(t *testing.T) {
+	f := newFake()
+	f.experiments, f.runs = nil, nil
+	for i := range 150 {
+		id := strconv.Itoa(i + 1)
+		f.experiments = append(f.experiments, map[string]any{"experiment_id": id, "name": "e" + id, "creation_time": ms(i)})
+		f.runs = append(f.runs, map[string]any{"info": map[string]any{"run_id": "r" + id, "experiment_id": id,
+			"status": "FINISHED", "start_time": ms(i), "end_time": ms(i + 1)}})
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	set, rep, err := newSource(t, srv, Config{PageSize: 60}).Fetch(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, rep.Skipped, rep.String())
+	// 150 experiments in searches of 100 and 50, each in pages of 60:
+	// 2 + 1 requests, every run once.
+	require.Len(t, set.Runs, 150)
+	n := 0
+	for _, p := range f.requests {
+		if strings.HasSuffix(p, "runs/search") {
+			n++
+		}
+	}
+	require.Equal(t, 3, n)
+}
+
+func TestQuotedModelNames(t *testing.T) {
+	for _, name := range []string{"o'brien", `say "hi" o'brien`} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake()
+			f.models = []map[string]any{{"name": name}}
+			for _, v := range f.versions {
+				v["name"] = name
+			}
+			f.versions = append(f.versions, map[string]any{"name": "other", "version": "1", "creation_timestamp": ms(5)})
+			srv := httptest.NewServer(f)
+			t.Cleanup(srv.Close)
+			set, _, err := newSource(t, srv, Config{}).Fetch(context.Background())
+			require.NoError(t, err)
+			require.Len(t, set.Changes, 2, "both versions of the model, and none of another")
+			for _, c := range set.Changes {
+				require.Equal(t, name, c.Labels["model"])
+			}
+		})
+	}
 }
 
 func TestStartClose(t *testing.T) {

@@ -27,7 +27,17 @@ type Observation struct {
 	Model   string    `json:"model"`
 	Alias   string    `json:"alias"`
 	Version string    `json:"version"`
-	Time    time.Time `json:"time"`
+	Time    time.Time `json:"time"` // when the move happened, as far as is known
+	// Seen is when the poll that saw it asked, when that differs from Time:
+	// a stage is dated by the server's clock. Polls are ordered by Seen.
+	Seen time.Time `json:"seen,omitzero"`
+}
+
+func (o *Observation) seen() time.Time {
+	if o.Seen.IsZero() {
+		return o.Time
+	}
+	return o.Seen
 }
 
 type storeFile struct {
@@ -55,6 +65,7 @@ type Store struct {
 	mu      sync.Mutex
 	obs     []Observation
 	warning string
+	dirty   bool // the file lacks observations that are in memory
 }
 
 var (
@@ -175,34 +186,51 @@ func (s *Store) Current(model, alias string) (string, bool) {
 }
 
 func (s *Store) current(model, alias string) (string, bool) {
-	for i := len(s.obs) - 1; i >= 0; i-- {
-		if o := &s.obs[i]; o.Model == model && o.Alias == alias {
-			return o.Version, true
-		}
+	if o := s.last(model, alias); o != nil {
+		return o.Version, true
 	}
 	return "", false
 }
 
+// last returns the latest observation of an alias of a model, or nil.
+func (s *Store) last(model, alias string) *Observation {
+	for i := len(s.obs) - 1; i >= 0; i-- {
+		if o := &s.obs[i]; o.Model == model && o.Alias == alias {
+			return o
+		}
+	}
+	return nil
+}
+
 // Observe records the version an alias points at, when it differs from the
-// last one seen. It reports whether it recorded anything.
+// last one seen and was not seen before it: of two polls that overlap, the
+// one that asked first may answer last. It reports whether it recorded
+// anything. When the file cannot be written the observations stay in memory,
+// and every later Observe tries again and reports the error until it can.
 func (s *Store) Observe(batch []Observation) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.obs)
 	for _, o := range batch {
-		cur, seen := s.current(o.Model, o.Alias)
-		if cur == o.Version && (seen || o.Version == "") {
+		last := s.last(o.Model, o.Alias)
+		switch {
+		case last == nil && o.Version == "":
+			continue // never on a version, and still not
+		case last != nil && (last.Version == o.Version || o.seen().Before(last.seen())):
 			continue
 		}
 		s.obs = append(s.obs, o)
 	}
-	if len(s.obs) == n {
+	changed := len(s.obs) > n
+	if !changed && !s.dirty {
 		return false, nil
 	}
 	if err := s.save(); err != nil {
-		return true, err
+		s.dirty = true
+		return changed, err
 	}
-	return true, nil
+	s.dirty = false
+	return changed, nil
 }
 
 // save writes a temporary file beside the history and renames it over, so

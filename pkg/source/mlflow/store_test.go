@@ -81,6 +81,44 @@ func TestStore(t *testing.T) {
 		require.Equal(t, []Observation{obs("churn", "champion", "2", 5)}, again.Observations())
 	})
 
+	t.Run("a poll that asked earlier but answers later is not a move", func(t *testing.T) {
+		s, err := OpenStore("", "")
+		require.NoError(t, err)
+		_, err = s.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.NoError(t, err)
+		_, err = s.Observe([]Observation{obs("churn", "champion", "2", 10)})
+		require.NoError(t, err)
+		changed, err := s.Observe([]Observation{obs("churn", "champion", "1", 5)})
+		require.NoError(t, err)
+		require.False(t, changed)
+
+		// A stage is dated by the server, but ordered by the poll that saw it.
+		staged := obs("fraud", "stage:Production", "4", -60)
+		staged.Seen = t0.Add(20 * time.Minute)
+		changed, err = s.Observe([]Observation{staged})
+		require.NoError(t, err)
+		require.True(t, changed)
+		require.Len(t, s.Observations(), 3)
+	})
+
+	t.Run("a history that could not be written is written by the next look", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "state")
+		s := reopen(t, dir, "uid-retry")
+		require.NoError(t, os.RemoveAll(dir))
+		_, err := s.Observe([]Observation{obs("churn", "champion", "1", 0)})
+		require.ErrorContains(t, err, "cannot write the alias history")
+		_, err = s.Observe(nil)
+		require.ErrorContains(t, err, "cannot write the alias history", "the failure is reported until it is mended")
+
+		require.NoError(t, os.MkdirAll(dir, 0o750))
+		changed, err := s.Observe(nil)
+		require.NoError(t, err)
+		require.False(t, changed)
+		raw, err := os.ReadFile(StorePath(dir, "uid-retry"))
+		require.NoError(t, err)
+		require.Contains(t, string(raw), `"champion"`)
+	})
+
 	t.Run("a store without a uid or directory is never shared", func(t *testing.T) {
 		a, err := OpenStore("", "")
 		require.NoError(t, err)
