@@ -4,20 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // Every message here names the host or a redacted URL, never f.cfg.URL,
@@ -63,41 +61,31 @@ func (f *Feed) statusError(resp *http.Response) error {
 
 // requestError explains a failure to get a response at all.
 func (f *Feed) requestError(ctx context.Context, err error) error {
-	// A url.Error quotes the request URL; keep only its cause.
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
 	host := f.url.Host
-
-	if ctx.Err() != nil {
+	failure := source.RequestFailure(ctx, err)
+	switch failure.Kind {
+	case source.FailureStopped:
 		return fmt.Errorf("the request to the feed was stopped: %w", context.Cause(ctx))
-	}
-	if isTimeout(err) {
+	case source.FailureDNS:
+		return backend.DownstreamErrorf("could not find the host %s (%s): check the URL", f.url.Hostname(), failure.DNS)
+	case source.FailureTimeout:
 		return backend.DownstreamErrorf("the feed URL did not answer within %s: check that the server at %s is up, or raise timeoutSeconds",
 			f.cfg.Timeout, host)
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	case source.FailureRefused:
 		return backend.DownstreamErrorf("could not connect to %s, the connection was refused: check the host and port of the URL and that the feed server is running",
 			host)
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return backend.DownstreamErrorf("could not find the host %s (%s): check the URL", f.url.Hostname(), dnsErr.Err)
-	}
-	if isCertificateError(err) {
+	case source.FailureCertificate:
 		return backend.DownstreamErrorf("the TLS certificate of %s is not trusted (%v): fix the server's certificate or trust its CA",
-			host, err)
-	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) {
+			host, failure.Cause)
+	case source.FailureReset:
 		return backend.DownstreamErrorf("%s closed the connection without answering: check that the URL's scheme (http or https) and port are right",
 			host)
 	}
-	if backend.IsDownstreamHTTPError(err) {
+	if backend.IsDownstreamHTTPError(failure.Cause) {
 		return backend.DownstreamErrorf("could not read the feed from %s (%v): check the URL and that the feed server is running",
-			host, err)
+			host, failure.Cause)
 	}
-	return fmt.Errorf("could not read the feed from %s (%w): check the URL and that the feed server is running", host, err)
+	return fmt.Errorf("could not read the feed from %s (%w): check the URL and that the feed server is running", host, failure.Cause)
 }
 
 // readError explains a failure while reading the body.
@@ -112,7 +100,7 @@ func (f *Feed) readError(ctx context.Context, err error, body *limitReader) erro
 		return backend.DownstreamErrorf("the feed is larger than Grafana's response limit: serve fewer events, or ask the Grafana administrator to raise response_limit in the [dataproxy] section")
 	case ctx.Err() != nil:
 		return fmt.Errorf("reading the feed was stopped: %w", context.Cause(ctx))
-	case isTimeout(err):
+	case source.IsTimeout(err):
 		return backend.DownstreamErrorf("the feed URL did not send all its events within %s (%s arrived): raise timeoutSeconds or serve fewer events",
 			f.cfg.Timeout, formatSize(body.read))
 	}
@@ -123,21 +111,6 @@ func (f *Feed) readError(ctx context.Context, err error, body *limitReader) erro
 func (f *Feed) tooLarge() error {
 	return backend.DownstreamErrorf("the feed is larger than the limit of %s: raise maxBytes or serve fewer events",
 		formatSize(f.cfg.MaxBytes))
-}
-
-func isTimeout(err error) bool {
-	var nerr net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout())
-}
-
-func isCertificateError(err error) bool {
-	var (
-		verify    *tls.CertificateVerificationError
-		authority x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-	)
-	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
 // contentError says the body is not canonical events at all.

@@ -27,9 +27,9 @@ const (
 
 // The authentication methods.
 const (
-	AuthNone   = "none"
-	AuthBearer = "bearer"
-	AuthBasic  = "basic"
+	AuthNone   = source.AuthNone
+	AuthBearer = source.AuthBearer
+	AuthBasic  = source.AuthBasic
 )
 
 // acceptHeader prefers NDJSON, which can be read line by line.
@@ -50,18 +50,11 @@ type Config struct {
 // String describes the configuration without its secrets.
 func (c Config) String() string {
 	return fmt.Sprintf("feed url=%s auth=%s username=%q token=%s password=%s timeout=%s maxBytes=%d",
-		RedactURL(c.URL), c.Auth, c.Username, saved(c.Token), saved(c.Password), c.Timeout, c.MaxBytes)
+		RedactURL(c.URL), c.Auth, c.Username, source.Saved(c.Token), source.Saved(c.Password), c.Timeout, c.MaxBytes)
 }
 
 // GoString makes %#v as safe as %v.
 func (c Config) GoString() string { return c.String() }
-
-func saved(secret string) string {
-	if secret == "" {
-		return "unset"
-	}
-	return "set"
-}
 
 // Validate checks the configuration. Its messages name the setting at fault
 // and never repeat a secret.
@@ -158,7 +151,10 @@ func New(cfg Config, opts httpclient.Options) (*Feed, error) {
 	u, _ := parseURL(cfg.URL) // validated above
 	f := &Feed{cfg: cfg, url: u}
 
-	f.client, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-feed", f.middleware)
+	f.client, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-feed", source.Server{
+		Base: u, Accept: acceptHeader,
+		Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, Token: cfg.Token,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("feed: could not build the HTTP client: %w", err)
 	}
@@ -171,24 +167,6 @@ func (f *Feed) Name() string { return "feed" }
 // URL returns the feed's address without credentials or query, fit for
 // messages.
 func (f *Feed) URL() string { return redactURL(f.url) }
-
-// middleware asks for events and adds the credentials, for the feed's own
-// scheme and host only.
-func (f *Feed) middleware(_ httpclient.Options, next http.RoundTripper) http.RoundTripper {
-	return httpclient.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		req = req.Clone(req.Context()) // a RoundTripper must not change its caller's request
-		req.Header.Set("Accept", acceptHeader)
-		if req.URL.Scheme == f.url.Scheme && req.URL.Host == f.url.Host {
-			switch f.cfg.Auth {
-			case AuthBearer:
-				req.Header.Set("Authorization", "Bearer "+f.cfg.Token)
-			case AuthBasic:
-				req.SetBasicAuth(f.cfg.Username, f.cfg.Password)
-			}
-		}
-		return next.RoundTrip(req)
-	})
-}
 
 // Fetch reads every event the feed serves. The whole response must arrive
 // within the timeout and fit in MaxBytes.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // Defaults for a Config that leaves a field at its zero value.
@@ -138,18 +139,11 @@ func (c Config) String() string {
 		names[i] = r.FullName()
 	}
 	return fmt.Sprintf("github baseURL=%s token=%s appID=%d installationID=%d privateKey=%s repositories=%s",
-		c.BaseURL, saved(c.Token), c.AppID, c.InstallationID, saved(c.PrivateKey), strings.Join(names, ","))
+		c.BaseURL, source.Saved(c.Token), c.AppID, c.InstallationID, source.Saved(c.PrivateKey), strings.Join(names, ","))
 }
 
 // GoString makes %#v as safe as %v.
 func (c Config) GoString() string { return c.String() }
-
-func saved(secret string) string {
-	if secret == "" {
-		return "unset"
-	}
-	return "set"
-}
 
 // Validate checks the configuration. Its messages name the setting at fault
 // and never repeat a secret.

@@ -3,16 +3,14 @@ package github
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"syscall"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // No message here quotes a token or an Authorization header; the URLs are
@@ -93,24 +91,21 @@ func (c *client) baseURLError(got string) error {
 
 // requestError explains a failure to get an answer at all.
 func (c *client) requestError(ctx context.Context, err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
 	host := c.rest.Host
-	var dnsErr *net.DNSError
-	var nerr net.Error
-	switch {
-	case ctx.Err() != nil:
+	failure := source.RequestFailure(ctx, err)
+	switch failure.Kind {
+	case source.FailureStopped:
 		return fmt.Errorf("github: the request was stopped: %w", context.Cause(ctx))
-	case errors.As(err, &dnsErr):
-		return backend.DownstreamErrorf("github: could not find the host %s (%s): check the base URL", host, dnsErr.Err)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case source.FailureDNS:
+		return backend.DownstreamErrorf("github: could not find the host %s (%s): check the base URL", host, failure.DNS)
+	case source.FailureRefused:
 		return backend.DownstreamErrorf("github: could not connect to %s, the connection was refused: check the base URL", host)
-	case errors.As(err, &nerr) && nerr.Timeout():
+	case source.FailureTimeout:
 		return backend.DownstreamErrorf("github: %s did not answer in time: check the base URL and that the server is up", host)
+	case source.FailureCertificate:
+		return backend.DownstreamErrorf("github: the TLS certificate of %s is not trusted (%v): fix the server's certificate or trust its CA", host, failure.Cause)
 	}
-	return backend.DownstreamErrorf("github: could not reach %s (%v): check the base URL", host, err)
+	return backend.DownstreamErrorf("github: could not reach %s (%v): check the base URL", host, failure.Cause)
 }
 
 // notFoundError is a 404 with a message of the caller's.

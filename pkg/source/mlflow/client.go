@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"syscall"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
@@ -38,28 +35,14 @@ func newClient(cfg *Config, opts httpclient.Options) (*Client, error) {
 	c := &Client{cfg: cfg, base: base}
 
 	var err error
-	c.http, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-mlflow", c.middleware)
+	c.http, err = source.NewHTTPClient(opts, cfg.Timeout, "fourkeys-mlflow", source.Server{
+		Base: base, Accept: "application/json",
+		Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, Token: cfg.Token,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("mlflow: could not build the HTTP client: %w", err)
 	}
 	return c, nil
-}
-
-// middleware adds the credentials for the server's own scheme and host only.
-func (c *Client) middleware(_ httpclient.Options, next http.RoundTripper) http.RoundTripper {
-	return httpclient.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		req = req.Clone(req.Context())
-		req.Header.Set("Accept", "application/json")
-		if req.URL.Scheme == c.base.Scheme && req.URL.Host == c.base.Host {
-			switch c.cfg.Auth {
-			case AuthBearer:
-				req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-			case AuthBasic:
-				req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
-			}
-		}
-		return next.RoundTrip(req)
-	})
 }
 
 // get calls a GET endpoint with query parameters.
@@ -165,23 +148,21 @@ func (c *Client) statusError(endpoint string, code int, body []byte) error {
 }
 
 func (c *Client) requestError(ctx context.Context, err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err // its text quotes the URL
-	}
 	host := c.base.Host
-	var nerr net.Error
-	switch {
-	case ctx.Err() != nil:
+	failure := source.RequestFailure(ctx, err)
+	switch failure.Kind {
+	case source.FailureStopped:
 		return fmt.Errorf("mlflow: the request was stopped: %w", context.Cause(ctx))
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+	case source.FailureDNS:
+		return backend.DownstreamErrorf("mlflow: could not find the host %s (%s): check the URL", c.base.Hostname(), failure.DNS)
+	case source.FailureTimeout:
 		return backend.DownstreamErrorf("mlflow: %s did not answer within %s: check that the server is up, or raise timeoutSeconds", host, c.cfg.Timeout)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case source.FailureRefused:
 		return backend.DownstreamErrorf("mlflow: could not connect to %s, the connection was refused: check the host and port of the URL and that the tracking server is running", host)
+	case source.FailureCertificate:
+		return backend.DownstreamErrorf("mlflow: the TLS certificate of %s is not trusted (%v): fix the server's certificate or trust its CA", host, failure.Cause)
+	case source.FailureReset:
+		return backend.DownstreamErrorf("mlflow: %s closed the connection without answering: check that the URL's scheme (http or https) and port are right", host)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return backend.DownstreamErrorf("mlflow: could not find the host %s (%s): check the URL", c.base.Hostname(), dnsErr.Err)
-	}
-	return backend.DownstreamErrorf("mlflow: could not reach %s (%v): check the URL and that the tracking server is running", host, err)
+	return backend.DownstreamErrorf("mlflow: could not reach %s (%v): check the URL and that the tracking server is running", host, failure.Cause)
 }

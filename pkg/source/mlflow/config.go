@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
+	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/source"
 )
 
 // Defaults for the zero values of a Config.
@@ -30,9 +31,9 @@ var DefaultProductionAliases = []string{"champion", "production"}
 
 // The authentication methods.
 const (
-	AuthNone   = "none"
-	AuthBearer = "bearer"
-	AuthBasic  = "basic"
+	AuthNone   = source.AuthNone
+	AuthBearer = source.AuthBearer
+	AuthBasic  = source.AuthBasic
 )
 
 // Config says which server to read and how to map it. Token and Password
@@ -87,18 +88,11 @@ type Config struct {
 // String describes the configuration without its secrets.
 func (c Config) String() string {
 	return fmt.Sprintf("mlflow url=%s auth=%s username=%q token=%s password=%s",
-		redact(c.URL), c.Auth, c.Username, saved(c.Token), saved(c.Password))
+		redact(c.URL), c.Auth, c.Username, source.Saved(c.Token), source.Saved(c.Password))
 }
 
 // GoString makes %#v as safe as %v.
 func (c Config) GoString() string { return c.String() }
-
-func saved(secret string) string {
-	if secret == "" {
-		return "unset"
-	}
-	return "set"
-}
 
 func redact(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
