@@ -36,6 +36,18 @@ func (s *tableScope) matchCommon(c *events.Common, team string) bool {
 	return s.match(query.DimService, c.Service) && s.match(query.DimTeam, team)
 }
 
+// pick returns the indexes below n that keep accepts, newest first by at,
+// at most the limit.
+func (s *tableScope) pick(n int, keep func(int) bool, at func(int) time.Time) []int {
+	var rows []int
+	for i := range n {
+		if keep(i) {
+			rows = append(rows, i)
+		}
+	}
+	return newest(rows, at, s.limit)
+}
+
 // newest sorts row indexes by time, newest first, and applies the limit.
 func newest(rows []int, at func(int) time.Time, limit int) []int {
 	slices.SortStableFunc(rows, func(a, b int) int { return at(b).Compare(at(a)) })
@@ -134,14 +146,10 @@ func deploymentsTable(models []*engine.Model, s *tableScope) *data.Frame {
 }
 
 func incidentsTable(m *engine.Model, s *tableScope) *data.Frame {
-	var rows []int
-	for ii := range m.Incidents {
+	order := s.pick(len(m.Incidents), func(ii int) bool {
 		in := &m.Incidents[ii]
-		if s.overlaps(in.Opened, in.Resolved) && s.matchCommon(&in.Common, in.Team) {
-			rows = append(rows, ii)
-		}
-	}
-	order := newest(rows, func(ii int) time.Time { return m.Incidents[ii].Opened }, s.limit)
+		return s.overlaps(in.Opened, in.Resolved) && s.matchCommon(&in.Common, in.Team)
+	}, func(ii int) time.Time { return m.Incidents[ii].Opened })
 
 	f := newTable("incidents",
 		"id", "service", "team", "severity", "opened", "resolved", "time_to_restore", "deployment", "linked", "url")
@@ -160,14 +168,10 @@ func incidentsTable(m *engine.Model, s *tableScope) *data.Frame {
 }
 
 func runsTable(set *events.Set, s *tableScope) *data.Frame {
-	var rows []int
-	for i := range set.Runs {
+	order := s.pick(len(set.Runs), func(i int) bool {
 		r := &set.Runs[i]
-		if s.inRange(r.Time) && s.matchCommon(&r.Common, r.Team) {
-			rows = append(rows, i)
-		}
-	}
-	order := newest(rows, func(i int) time.Time { return set.Runs[i].Time }, s.limit)
+		return s.inRange(r.Time) && s.matchCommon(&r.Common, r.Team)
+	}, func(i int) time.Time { return set.Runs[i].Time })
 	f := newTable("runs", "id", "service", "team", "experiment", "time", "end", "feedback_time", "status", "url")
 	for _, i := range order {
 		r := &set.Runs[i]
@@ -180,14 +184,10 @@ func runsTable(set *events.Set, s *tableScope) *data.Frame {
 }
 
 func milestonesTable(set *events.Set, s *tableScope) *data.Frame {
-	var rows []int
-	for i := range set.Milestones {
+	order := s.pick(len(set.Milestones), func(i int) bool {
 		ms := &set.Milestones[i]
-		if s.inRange(ms.Time) && s.matchCommon(&ms.Common, ms.Team) {
-			rows = append(rows, i)
-		}
-	}
-	order := newest(rows, func(i int) time.Time { return set.Milestones[i].Time }, s.limit)
+		return s.inRange(ms.Time) && s.matchCommon(&ms.Common, ms.Team)
+	}, func(i int) time.Time { return set.Milestones[i].Time })
 	f := newTable("milestones", "id", "service", "team", "name", "time", "url")
 	for _, i := range order {
 		ms := &set.Milestones[i]
