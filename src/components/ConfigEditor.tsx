@@ -1,10 +1,5 @@
-import {
-  DataSourcePluginOptionsEditorProps,
-  SelectableValue,
-  onUpdateDatasourceSecureJsonDataOption,
-  updateDatasourcePluginResetOption,
-} from '@grafana/data';
-import { Field, FieldSet, Input, RadioButtonGroup, SecretInput, Stack, Switch, Text } from '@grafana/ui';
+import { SelectableValue } from '@grafana/data';
+import { Field, FieldSet, Input, RadioButtonGroup, Stack, Switch, Text } from '@grafana/ui';
 import React from 'react';
 
 import {
@@ -16,15 +11,12 @@ import {
   FeedAuth,
   FeedSettings,
   FourKeysOptions,
-  FourKeysSecrets,
 } from '../types';
 import { GitHubSettings, githubConfigured } from './GitHubSettings';
 import { MLflowSettings, mlflowConfigured } from './MLflowSettings';
+import { EditorProps, INPUT_WIDTH, SecretField } from './fields';
 import { numberOrUndefined } from './numbers';
 
-type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
-
-const INPUT_WIDTH = 40;
 const MIB = 1024 * 1024;
 
 const authOptions: Array<SelectableValue<FeedAuth>> = [
@@ -43,13 +35,11 @@ export function demoOn(jsonData: FourKeysOptions): boolean {
   return jsonData.demo ?? !other;
 }
 
-export function ConfigEditor(props: Props) {
+export function ConfigEditor(props: EditorProps) {
   const { options, onOptionsChange } = props;
   const jsonData = options.jsonData;
   const feed = jsonData.feed ?? {};
   const auth: FeedAuth = feed.auth ?? 'none';
-  const configured = options.secureJsonFields ?? {};
-  const secrets = options.secureJsonData ?? {};
 
   const setJson = (patch: Partial<FourKeysOptions>) =>
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
@@ -87,17 +77,14 @@ export function ConfigEditor(props: Props) {
           <RadioButtonGroup<FeedAuth> options={authOptions} value={auth} onChange={(v) => setFeed({ auth: v })} />
         </Field>
         {auth === 'bearer' && (
-          <Field label="Token" description="Sent as Authorization: Bearer; stored encrypted and never shown again">
-            <SecretInput
-              id="feed-token"
-              width={INPUT_WIDTH}
-              isConfigured={Boolean(configured.feedToken)}
-              value={secrets.feedToken ?? ''}
-              placeholder="Token"
-              onReset={() => updateDatasourcePluginResetOption(props, 'feedToken')}
-              onChange={onUpdateDatasourceSecureJsonDataOption(props, 'feedToken')}
-            />
-          </Field>
+          <SecretField
+            editor={props}
+            secret="feedToken"
+            id="feed-token"
+            label="Token"
+            description="Sent as Authorization: Bearer; stored encrypted and never shown again"
+            placeholder="Token"
+          />
         )}
         {auth === 'basic' && (
           <>
@@ -109,17 +96,14 @@ export function ConfigEditor(props: Props) {
                 onChange={(e) => setFeed({ username: e.currentTarget.value })}
               />
             </Field>
-            <Field label="Password" description="Stored encrypted and never shown again">
-              <SecretInput
-                id="feed-password"
-                width={INPUT_WIDTH}
-                isConfigured={Boolean(configured.feedPassword)}
-                value={secrets.feedPassword ?? ''}
-                placeholder="Password"
-                onReset={() => updateDatasourcePluginResetOption(props, 'feedPassword')}
-                onChange={onUpdateDatasourceSecureJsonDataOption(props, 'feedPassword')}
-              />
-            </Field>
+            <SecretField
+              editor={props}
+              secret="feedPassword"
+              id="feed-password"
+              label="Password"
+              description="Stored encrypted and never shown again"
+              placeholder="Password"
+            />
           </>
         )}
         <Field

@@ -1,21 +1,9 @@
 import {
-  DataSourcePluginOptionsEditorProps,
   SelectableValue,
   onUpdateDatasourceSecureJsonDataOption,
   updateDatasourcePluginResetOption,
 } from '@grafana/data';
-import {
-  Button,
-  Collapse,
-  Field,
-  FieldSet,
-  Input,
-  RadioButtonGroup,
-  SecretInput,
-  SecretTextArea,
-  Stack,
-  Text,
-} from '@grafana/ui';
+import { Button, Field, FieldSet, Input, RadioButtonGroup, SecretTextArea, Stack, Text } from '@grafana/ui';
 import React, { FormEvent, useState } from 'react';
 
 import {
@@ -25,8 +13,6 @@ import {
   DEFAULT_GITHUB_LOOKBACK_DAYS,
   DEFAULT_GITHUB_MAX_IN_FLIGHT,
   DEFAULT_GITHUB_TIMEOUT_SECONDS,
-  FourKeysOptions,
-  FourKeysSecrets,
   GitHubAuth,
   GitHubConfig,
   GitHubDeployments,
@@ -35,15 +21,10 @@ import {
   GitHubRepository,
   MAX_GITHUB_IN_FLIGHT,
 } from '../types';
-import { NumberField } from './NumberField';
+import { AdvancedSection, EditorProps, INPUT_WIDTH, NumberField, ROW_INPUT_WIDTH, SecretField } from './fields';
 import { wholeOrUndefined } from './numbers';
 
-type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
-
 type DeploymentsChoice = GitHubDeploymentsFrom | 'none';
-
-const INPUT_WIDTH = 40;
-const ROW_INPUT_WIDTH = 24;
 
 const authOptions: Array<SelectableValue<GitHubAuth>> = [
   { label: 'Personal access token', value: 'token' },
@@ -338,9 +319,8 @@ interface AdvancedProps {
 
 /** Advanced holds the limits most data sources leave at their defaults. */
 function Advanced({ github, onChange }: AdvancedProps) {
-  const [open, setOpen] = useState(false);
   return (
-    <Collapse label="Advanced" isOpen={open} onToggle={() => setOpen(!open)}>
+    <AdvancedSection>
       <NumberField
         id="github-history-days"
         label="History (days)"
@@ -366,12 +346,12 @@ function Advanced({ github, onChange }: AdvancedProps) {
         byDefault={DEFAULT_GITHUB_TIMEOUT_SECONDS}
         onChange={(n) => onChange({ timeoutSeconds: n })}
       />
-    </Collapse>
+    </AdvancedSection>
   );
 }
 
 /** GitHubSettings is the config editor's section for the GitHub source (docs/sources/github.md). */
-export function GitHubSettings(props: Props) {
+export function GitHubSettings(props: EditorProps) {
   const { options, onOptionsChange } = props;
   const github = options.jsonData.github ?? {};
   const auth: GitHubAuth = github.auth ?? 'token';
@@ -403,20 +383,14 @@ export function GitHubSettings(props: Props) {
         <RadioButtonGroup<GitHubAuth> options={authOptions} value={auth} onChange={(v) => setGitHub({ auth: v })} />
       </Field>
       {auth === 'token' && (
-        <Field
+        <SecretField
+          editor={props}
+          secret="githubToken"
+          id="github-token"
           label="Token"
           description="A fine-grained token with read access to the repositories; stored encrypted and never shown again"
-        >
-          <SecretInput
-            id="github-token"
-            width={INPUT_WIDTH}
-            isConfigured={Boolean(configured.githubToken)}
-            value={secrets.githubToken ?? ''}
-            placeholder="github_pat_…"
-            onReset={() => updateDatasourcePluginResetOption(props, 'githubToken')}
-            onChange={onUpdateDatasourceSecureJsonDataOption(props, 'githubToken')}
-          />
-        </Field>
+          placeholder="github_pat_…"
+        />
       )}
       {auth === 'app' && (
         <>

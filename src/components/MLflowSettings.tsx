@@ -1,21 +1,5 @@
-import {
-  DataSourcePluginOptionsEditorProps,
-  SelectableValue,
-  onUpdateDatasourceSecureJsonDataOption,
-  updateDatasourcePluginResetOption,
-} from '@grafana/data';
-import {
-  Button,
-  Collapse,
-  Field,
-  FieldSet,
-  Input,
-  RadioButtonGroup,
-  SecretInput,
-  Stack,
-  TagsInput,
-  Text,
-} from '@grafana/ui';
+import { SelectableValue } from '@grafana/data';
+import { Button, Field, FieldSet, Input, RadioButtonGroup, Stack, TagsInput, Text } from '@grafana/ui';
 import React, { FormEvent, useState } from 'react';
 
 import {
@@ -28,8 +12,6 @@ import {
   DEFAULT_MLFLOW_POLL_SECONDS,
   DEFAULT_MLFLOW_PRODUCTION_ALIASES,
   DEFAULT_MLFLOW_TIMEOUT_SECONDS,
-  FourKeysOptions,
-  FourKeysSecrets,
   MAX_MLFLOW_PAGE_SIZE,
   MAX_MLFLOW_POLL_SECONDS,
   MAX_MLFLOW_TIMEOUT_SECONDS,
@@ -37,15 +19,10 @@ import {
   MLflowAuth,
   MLflowConfig,
 } from '../types';
-import { NumberField } from './NumberField';
-
-type Props = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
+import { AdvancedSection, EditorProps, INPUT_WIDTH, NumberField, ROW_INPUT_WIDTH, SecretField } from './fields';
 
 /** ServiceRow is one experiment or registered model name and the service it counts for. */
 type ServiceRow = [name: string, service: string];
-
-const INPUT_WIDTH = 40;
-const ROW_INPUT_WIDTH = 24;
 
 const authOptions: Array<SelectableValue<MLflowAuth>> = [
   { label: 'None', value: 'none' },
@@ -174,9 +151,8 @@ interface AdvancedProps {
 
 /** Advanced holds the limits and MLflow names most data sources leave at their defaults. */
 function Advanced({ mlflow, onChange }: AdvancedProps) {
-  const [open, setOpen] = useState(false);
   return (
-    <Collapse label="Advanced" isOpen={open} onToggle={() => setOpen(!open)}>
+    <AdvancedSection>
       <NumberField
         id="mlflow-poll-seconds"
         label="Alias check (seconds)"
@@ -249,18 +225,15 @@ function Advanced({ mlflow, onChange }: AdvancedProps) {
           onChange={(e) => onChange({ deployedAtTag: textOrUndefined(e) })}
         />
       </Field>
-    </Collapse>
+    </AdvancedSection>
   );
 }
 
 /** MLflowSettings is the config editor's section for the MLflow source (docs/sources/mlflow.md). */
-export function MLflowSettings(props: Props) {
+export function MLflowSettings(props: EditorProps) {
   const { options, onOptionsChange } = props;
   const mlflow = options.jsonData.mlflow ?? {};
   const auth: MLflowAuth = mlflow.auth ?? DEFAULT_MLFLOW_AUTH;
-  const configured = options.secureJsonFields ?? {};
-  const secrets = options.secureJsonData ?? {};
-
   const setMLflow = (patch: Partial<MLflowConfig>) =>
     onOptionsChange({ ...options, jsonData: { ...options.jsonData, mlflow: definedOnly({ ...mlflow, ...patch }) } });
 
@@ -297,30 +270,24 @@ export function MLflowSettings(props: Props) {
               onChange={(e) => setMLflow({ username: textOrUndefined(e) })}
             />
           </Field>
-          <Field label="Password" description="Stored encrypted and never shown again">
-            <SecretInput
-              id="mlflow-password"
-              width={INPUT_WIDTH}
-              isConfigured={Boolean(configured.mlflowPassword)}
-              value={secrets.mlflowPassword ?? ''}
-              onReset={() => updateDatasourcePluginResetOption(props, 'mlflowPassword')}
-              onChange={onUpdateDatasourceSecureJsonDataOption(props, 'mlflowPassword')}
-            />
-          </Field>
+          <SecretField
+            editor={props}
+            secret="mlflowPassword"
+            id="mlflow-password"
+            label="Password"
+            description="Stored encrypted and never shown again"
+          />
         </>
       )}
       {auth === 'bearer' && (
-        <Field label="Token" description="Sent as Authorization: Bearer; stored encrypted and never shown again">
-          <SecretInput
-            id="mlflow-token"
-            width={INPUT_WIDTH}
-            isConfigured={Boolean(configured.mlflowToken)}
-            value={secrets.mlflowToken ?? ''}
-            placeholder="dapi…"
-            onReset={() => updateDatasourcePluginResetOption(props, 'mlflowToken')}
-            onChange={onUpdateDatasourceSecureJsonDataOption(props, 'mlflowToken')}
-          />
-        </Field>
+        <SecretField
+          editor={props}
+          secret="mlflowToken"
+          id="mlflow-token"
+          label="Token"
+          description="Sent as Authorization: Bearer; stored encrypted and never shown again"
+          placeholder="dapi…"
+        />
       )}
 
       <Field

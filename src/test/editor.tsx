@@ -1,14 +1,13 @@
-import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
+import { DataSourceSettings } from '@grafana/data';
 import { render } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React, { ComponentType, useState } from 'react';
 
+import { EditorProps } from '../components/fields';
 import { FourKeysOptions, FourKeysSecrets } from '../types';
 import { dataSourceSettings } from './props';
 
 export type Settings = DataSourceSettings<FourKeysOptions, FourKeysSecrets>;
-
-type EditorProps = DataSourcePluginOptionsEditorProps<FourKeysOptions, FourKeysSecrets>;
 
 /**
  * renderSettingsEditor renders a settings editor the way Grafana's settings
