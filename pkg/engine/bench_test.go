@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -43,7 +41,7 @@ var benchSet1M = sync.OnceValue(func() *events.Set {
 
 var benchNDJSON1M = sync.OnceValue(func() []byte {
 	var buf bytes.Buffer
-	if err := benchWriteNDJSON(&buf, benchSet1M()); err != nil {
+	if err := events.WriteNDJSON(&buf, benchSet1M()); err != nil {
 		panic(err)
 	}
 	return buf.Bytes()
@@ -244,12 +242,12 @@ func TestBenchConcurrentRequests(t *testing.T) {
 	}
 }
 
-// TestBenchNDJSONWriter checks that the feed BenchmarkRead1M reads holds the
-// generated events unchanged.
+// TestBenchNDJSONWriter checks that the feed BenchmarkRead1M reads, written
+// by events.WriteNDJSON, holds the generated events unchanged.
 func TestBenchNDJSONWriter(t *testing.T) {
 	set := enginetest.Generate(20_000, 7, benchEnd)
 	var buf bytes.Buffer
-	require.NoError(t, benchWriteNDJSON(&buf, set))
+	require.NoError(t, events.WriteNDJSON(&buf, set))
 	got, rep, err := events.Read(&buf)
 	require.NoError(t, err)
 	require.Zero(t, rep.Skipped, rep.String())
@@ -334,104 +332,4 @@ func benchPeakRSS() (uint64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// The canonical NDJSON shapes of the five kinds, for benchWriteNDJSON.
-type (
-	benchCommonJSON struct {
-		Kind    events.Kind       `json:"kind"`
-		ID      string            `json:"id"`
-		Service string            `json:"service"`
-		Team    string            `json:"team,omitempty"`
-		URL     string            `json:"url,omitempty"`
-		Labels  map[string]string `json:"labels,omitempty"`
-	}
-	benchChangeJSON struct {
-		benchCommonJSON
-		Time   time.Time `json:"time,omitzero"`
-		Commit string    `json:"commit,omitempty"`
-		Opened time.Time `json:"opened,omitzero"`
-		Merged time.Time `json:"merged,omitzero"`
-		Title  string    `json:"title,omitempty"`
-		Type   string    `json:"type,omitempty"`
-	}
-	benchDeploymentJSON struct {
-		benchCommonJSON
-		Time         time.Time `json:"time"`
-		Environment  string    `json:"environment"`
-		Status       string    `json:"status"`
-		Commit       string    `json:"commit,omitempty"`
-		Changes      []string  `json:"changes,omitempty"`
-		Commits      []string  `json:"commits,omitempty"`
-		Model        string    `json:"model,omitempty"`
-		ModelVersion string    `json:"model_version,omitempty"`
-		Rollback     bool      `json:"rollback,omitempty"`
-	}
-	benchIncidentJSON struct {
-		benchCommonJSON
-		Opened     time.Time `json:"opened"`
-		Resolved   time.Time `json:"resolved,omitzero"`
-		Deployment string    `json:"deployment,omitempty"`
-		Severity   string    `json:"severity,omitempty"`
-	}
-	benchRunJSON struct {
-		benchCommonJSON
-		Time       time.Time `json:"time"`
-		End        time.Time `json:"end,omitzero"`
-		Status     string    `json:"status"`
-		Experiment string    `json:"experiment,omitempty"`
-	}
-	benchMilestoneJSON struct {
-		benchCommonJSON
-		Time time.Time `json:"time"`
-		Name string    `json:"name"`
-	}
-)
-
-func benchCommon(k events.Kind, c *events.Common) benchCommonJSON {
-	return benchCommonJSON{Kind: k, ID: c.ID, Service: c.Service, Team: c.Team, URL: c.URL, Labels: c.Labels}
-}
-
-// benchWriteNDJSON writes set as canonical NDJSON, one event a line, kind by kind.
-func benchWriteNDJSON(w io.Writer, set *events.Set) error {
-	enc := json.NewEncoder(w)
-	for i := range set.Changes {
-		c := &set.Changes[i]
-		v := benchChangeJSON{benchCommon(events.KindChange, &c.Common), c.Time, c.Commit, c.Opened, c.Merged, c.Title, string(c.Type)}
-		if c.TimeFromMerged {
-			v.Time = time.Time{}
-		}
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	}
-	for i := range set.Deployments {
-		d := &set.Deployments[i]
-		v := benchDeploymentJSON{benchCommon(events.KindDeployment, &d.Common), d.Time, d.Environment, string(d.Status),
-			d.Commit, d.Changes, d.Commits, d.Model, d.ModelVersion, d.Rollback}
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	}
-	for i := range set.Incidents {
-		in := &set.Incidents[i]
-		v := benchIncidentJSON{benchCommon(events.KindIncident, &in.Common), in.Opened, in.Resolved, in.Deployment, in.Severity}
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	}
-	for i := range set.Runs {
-		r := &set.Runs[i]
-		v := benchRunJSON{benchCommon(events.KindRun, &r.Common), r.Time, r.End, string(r.Status), r.Experiment}
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-	}
-	for i := range set.Milestones {
-		m := &set.Milestones[i]
-		if err := enc.Encode(benchMilestoneJSON{benchCommon(events.KindMilestone, &m.Common), m.Time, m.Name}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -509,7 +509,7 @@ func TestWriteNDJSONRoundTrips(t *testing.T) {
 		t.Run(tt.name+", reading the feed back gives the same events", func(t *testing.T) {
 			s := demo.Generate(tt.now)
 			var buf bytes.Buffer
-			require.NoError(t, demo.WriteNDJSON(&buf, s))
+			require.NoError(t, events.WriteNDJSON(&buf, s))
 			require.Equal(t, s.Len(), bytes.Count(buf.Bytes(), []byte("\n")))
 
 			back, rep, err := events.Read(&buf)
@@ -527,7 +527,7 @@ func TestWriteNDJSONRoundTrips(t *testing.T) {
 			Time:   merged, TimeFromMerged: true, Merged: merged, Type: events.ChangeCode,
 		}}}
 		var buf bytes.Buffer
-		require.NoError(t, demo.WriteNDJSON(&buf, s))
+		require.NoError(t, events.WriteNDJSON(&buf, s))
 		require.JSONEq(t, `{"kind":"change","id":"a#1","service":"a","merged":"2025-01-02T03:04:05Z","type":"code"}`, buf.String())
 	})
 }

@@ -1,18 +1,16 @@
-package demo
+package events
 
 import (
 	"bufio"
 	"encoding/json"
 	"io"
 	"time"
-
-	"github.com/mlops-fourkeys/mlops-fourkeys-datasource/pkg/events"
 )
 
-// line is one event in the canonical JSON form, fields in the documented
+// wireEvent is one event in the canonical JSON form, fields in the documented
 // order. Empty fields are left out, as a feed would.
-type line struct {
-	Kind         events.Kind       `json:"kind"`
+type wireEvent struct {
+	Kind         Kind              `json:"kind"`
 	ID           string            `json:"id"`
 	Service      string            `json:"service"`
 	Team         string            `json:"team,omitempty"`
@@ -39,28 +37,28 @@ type line struct {
 	Name         string            `json:"name,omitempty"`
 }
 
-func head(k events.Kind, c events.Common) line {
-	return line{Kind: k, ID: c.ID, Service: c.Service, Team: c.Team, URL: c.URL, Labels: c.Labels}
+func wireHead(k Kind, c Common) wireEvent {
+	return wireEvent{Kind: k, ID: c.ID, Service: c.Service, Team: c.Team, URL: c.URL, Labels: c.Labels}
 }
 
-// stamp formats t in RFC 3339, UTC; the zero time is left out.
-func stamp(t time.Time) string {
+// wireTime formats t in RFC 3339, UTC; the zero time is left out.
+func wireTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// WriteNDJSON writes s as NDJSON, one canonical event object a line, kind
-// by kind in the order of [events.Kinds]. A change whose time stands in for
+// WriteNDJSON writes s as NDJSON, one canonical event object a wireEvent, kind
+// by kind in the order of [Kinds]: what [Read] reads. A change whose time stands in for
 // its merge time is written without a time, as its feed gave it, so that
-// [events.Read] gives back the same set.
-func WriteNDJSON(w io.Writer, s *events.Set) error {
+// [Read] gives back the same set.
+func WriteNDJSON(w io.Writer, s *Set) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	var err error
-	emit := func(l line) {
+	emit := func(l wireEvent) {
 		if err == nil {
 			err = enc.Encode(l)
 		}
@@ -86,39 +84,39 @@ func WriteNDJSON(w io.Writer, s *events.Set) error {
 	return bw.Flush()
 }
 
-func changeLine(c *events.Change) line {
-	l := head(events.KindChange, c.Common)
+func changeLine(c *Change) wireEvent {
+	l := wireHead(KindChange, c.Common)
 	if !c.TimeFromMerged {
-		l.Time = stamp(c.Time)
+		l.Time = wireTime(c.Time)
 	}
-	l.Commit, l.Opened, l.Merged = c.Commit, stamp(c.Opened), stamp(c.Merged)
+	l.Commit, l.Opened, l.Merged = c.Commit, wireTime(c.Opened), wireTime(c.Merged)
 	l.Title, l.Type = c.Title, string(c.Type)
 	return l
 }
 
-func deploymentLine(d *events.Deployment) line {
-	l := head(events.KindDeployment, d.Common)
-	l.Time, l.Environment, l.Status = stamp(d.Time), d.Environment, string(d.Status)
+func deploymentLine(d *Deployment) wireEvent {
+	l := wireHead(KindDeployment, d.Common)
+	l.Time, l.Environment, l.Status = wireTime(d.Time), d.Environment, string(d.Status)
 	l.Commit, l.Changes, l.Commits = d.Commit, d.Changes, d.Commits
 	l.Model, l.ModelVersion, l.Rollback = d.Model, d.ModelVersion, d.Rollback
 	return l
 }
 
-func incidentLine(in *events.Incident) line {
-	l := head(events.KindIncident, in.Common)
-	l.Opened, l.Resolved = stamp(in.Opened), stamp(in.Resolved)
+func incidentLine(in *Incident) wireEvent {
+	l := wireHead(KindIncident, in.Common)
+	l.Opened, l.Resolved = wireTime(in.Opened), wireTime(in.Resolved)
 	l.Deployment, l.Severity = in.Deployment, in.Severity
 	return l
 }
 
-func runLine(r *events.Run) line {
-	l := head(events.KindRun, r.Common)
-	l.Time, l.End, l.Status, l.Experiment = stamp(r.Time), stamp(r.End), string(r.Status), r.Experiment
+func runLine(r *Run) wireEvent {
+	l := wireHead(KindRun, r.Common)
+	l.Time, l.End, l.Status, l.Experiment = wireTime(r.Time), wireTime(r.End), string(r.Status), r.Experiment
 	return l
 }
 
-func milestoneLine(m *events.Milestone) line {
-	l := head(events.KindMilestone, m.Common)
-	l.Time, l.Name = stamp(m.Time), m.Name
+func milestoneLine(m *Milestone) wireEvent {
+	l := wireHead(KindMilestone, m.Common)
+	l.Time, l.Name = wireTime(m.Time), m.Name
 	return l
 }
