@@ -23,7 +23,7 @@ const (
 	FailureTimeout                 // no answer in time
 	FailureRefused                 // nothing listens on the host and port
 	FailureCertificate             // the server's TLS certificate is not trusted
-	FailureReset                   // the connection closed without an answer
+	FailureReset                   // the connection closed before an answer (reset, broken pipe, EOF)
 )
 
 // Failure is a classified request failure.
@@ -56,7 +56,7 @@ func RequestFailure(ctx context.Context, err error) Failure {
 		f.Kind = FailureRefused
 	case isCertificateError(err):
 		f.Kind = FailureCertificate
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF):
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF):
 		f.Kind = FailureReset
 	}
 	return f

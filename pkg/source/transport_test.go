@@ -53,10 +53,14 @@ func TestRequestFailure(t *testing.T) {
 				if err != nil {
 					return
 				}
+				// Read the request, as a server of another protocol would,
+				// and hang up without a word.
+				_, _ = c.Read(make([]byte, 4096))
 				_ = c.Close()
 			}
 		}()
-		require.Equal(t, source.FailureReset, get(ctx, http.DefaultClient, "http://"+l.Addr().String()).Kind)
+		f := get(ctx, http.DefaultClient, "http://"+l.Addr().String())
+		require.Equal(t, source.FailureReset, f.Kind, "%v", f.Cause)
 	})
 
 	hang := make(chan struct{})
